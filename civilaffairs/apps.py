@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CivilAffairsConfig(AppConfig):
+    name = "civilaffairs"
+    verbose_name = _("Foundation")
+    default_auto_field = "django.db.models.BigAutoField"

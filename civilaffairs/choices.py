@@ -1,0 +1,68 @@
+"""Enumerations of the business vocabulary (DESIGN §2). Labels are msgids for the catalog."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class OrgKind(models.TextChoices):
+    BUREAU = "bureau", _("Municipal bureau")
+    DEPARTMENT = "department", _("Bureau department")
+    AFFILIATED_UNIT = "affiliated_unit", _("Affiliated unit")
+    DISTRICT_BUREAU = "district_bureau", _("District bureau")
+    STREET = "street", _("Street / town")
+    INSTITUTION = "institution", _("Service institution")
+
+
+class InstitutionType(models.TextChoices):
+    ELDER_CARE = "elder_care", _("Elder-care institution")
+    RESCUE_STATION = "rescue_station", _("Relief and rescue station")
+    FUNERAL_HOME = "funeral_home", _("Funeral home")
+    WELFARE_HOME = "welfare_home", _("Welfare home")
+    VETERAN_SANATORIUM = "veteran_sanatorium", _("Retired cadres' sanatorium")
+    MARRIAGE_REGISTRY = "marriage_registry", _("Marriage registry")
+    COLD_SHELTER = "cold_shelter", _("Cold-weather shelter")
+    VETERAN_SERVICE = "veteran_service", _("Veterans' service station")
+    LOW_INCOME_HOUSEHOLD = "low_income_household", _("Low-income household")
+
+
+class Role(models.TextChoices):
+    SUPERVISOR = "supervisor", _("Supervisor")
+    OFFICE_HEAD = "office_head", _("Office head")
+    INSPECTOR = "inspector", _("Inspector")
+    UNIT_LIAISON = "unit_liaison", _("Unit liaison")
+    DEPARTMENT = "department", _("Department staff")
+    LEADER = "leader", _("Bureau leader")
+    AUDITOR = "auditor", _("Auditor")
+    SYSADMIN = "sysadmin", _("System administrator")
+
+
+# 三权分立: a user is a sysadmin, or an auditor, or holds business roles — never two of these.
+ROLE_FAMILY = {
+    Role.SYSADMIN: "sysadmin",
+    Role.AUDITOR: "auditor",
+    Role.SUPERVISOR: "business",
+    Role.OFFICE_HEAD: "business",
+    Role.INSPECTOR: "business",
+    Role.UNIT_LIAISON: "business",
+    Role.DEPARTMENT: "business",
+    Role.LEADER: "business",
+}
+# Roles that act for the whole city unless scoped; the others need an explicit scope.
+OFFICE_ROLES = {Role.SUPERVISOR, Role.OFFICE_HEAD, Role.INSPECTOR}
+SCOPED_ROLES = {Role.UNIT_LIAISON, Role.DEPARTMENT, Role.LEADER}
+
+
+class BottomLine(models.TextChoices):
+    SAFETY = "safety", _("Safety")
+    INTEGRITY = "integrity", _("Integrity")
+    STABILITY = "stability", _("Stability")
+    ETHICS = "ethics", _("Ethics")
+    DISASTER_RELIEF = "disaster_relief", _("Disaster relief")
+
+
+class Cornerstone(models.TextChoices):
+    STANDARDS = "standards", _("Standards")
+    ESSENTIALS = "essentials", _("Essentials")
+    FOUNDATIONS = "foundations", _("Foundations")
+    GRASSROOTS = "grassroots", _("Grassroots")
+    BASELINE_DATA = "baseline_data", _("Baseline data")

@@ -1,0 +1,6 @@
+from civilaffairs.models.attachments import Attachment
+from civilaffairs.models.audit import AuditEvent
+from civilaffairs.models.org import OrgUnit
+from civilaffairs.models.users import RoleAssignment, User
+
+__all__ = ["Attachment", "AuditEvent", "OrgUnit", "RoleAssignment", "User"]

@@ -1,0 +1,47 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from civilaffairs.querysets import VisibleQuerySet
+
+
+class AuditEventQuerySet(VisibleQuerySet):
+    def visible_to(self, user):
+        # 三权分立: only auditors read the trail; the sysadmin does not.
+        if getattr(user, "is_authenticated", False) and user.is_active and user.is_auditor:
+            return self.all()
+        return self.none()
+
+
+class AuditEvent(models.Model):
+    """One line of the append-only audit trail: who did what to which object, from where, when.
+
+    PostgreSQL itself refuses UPDATE, DELETE and TRUNCATE on this table (a trigger installed by
+    migration), so not even a bug in the application can rewrite history."""
+
+    at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True,
+        on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
+    )
+    # A snapshot: the trail stays readable even if the account is later renamed.
+    actor_name = models.CharField(_("actor name"), max_length=100, blank=True)
+    action = models.CharField(_("action"), max_length=60, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=60, blank=True, db_index=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    object_repr = models.CharField(_("object"), max_length=200, blank=True)
+    summary = models.CharField(_("summary"), max_length=500, blank=True)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.action}"

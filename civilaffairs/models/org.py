@@ -1,0 +1,90 @@
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from civilaffairs.choices import InstitutionType, OrgKind
+from civilaffairs.querysets import OrgUnitQuerySet
+
+PATH_STEP = 7  # characters per level of the materialised path: "0000001000004…"
+
+
+class OrgUnit(models.Model):
+    """A unit of the civil-affairs system: the bureau, a department, a district bureau, a street,
+    an affiliated unit or a service institution (a low-income household is one too)."""
+
+    name = models.CharField(_("name"), max_length=120)
+    short_name = models.CharField(_("short name"), max_length=40, blank=True)
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=OrgKind.choices)
+    institution_type = models.CharField(
+        _("institution type"), max_length=30, choices=InstitutionType.choices, blank=True
+    )
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent unit"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="children",
+    )
+    # Materialised path of zero-padded ids: subtree queries are one indexed prefix match.
+    path = models.CharField(max_length=255, db_index=True, editable=False)
+    depth = models.PositiveSmallIntegerField(default=0, editable=False)
+    # The district bureau this unit lies under (itself for a district bureau), kept on every row
+    # so that "by district" filters and figures need no tree walk.
+    district = models.ForeignKey(
+        "self", verbose_name=_("district"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+", editable=False,
+    )
+    supervising_department = models.ForeignKey(
+        "self", verbose_name=_("supervising department"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="supervised_units",
+        limit_choices_to={"kind": OrgKind.DEPARTMENT},
+    )
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    latitude = models.DecimalField(
+        _("latitude"), max_digits=9, decimal_places=6, null=True, blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+    longitude = models.DecimalField(
+        _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
+    contact_name = models.CharField(_("contact person"), max_length=50, blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=30, blank=True)
+    capacity = models.PositiveIntegerField(_("capacity (beds/places)"), null=True, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = OrgUnitQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("org unit")
+        verbose_name_plural = _("org units")
+        ordering = ["path"]
+        indexes = [
+            models.Index(fields=["kind", "institution_type"]),
+            models.Index(fields=["district", "kind"]),
+            models.Index(
+                fields=["path"], name="orgunit_path_prefix", opclasses=["varchar_pattern_ops"]
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind="institution") | models.Q(institution_type=""),
+                name="orgunit_institution_type_only_on_institutions",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind="institution") | ~models.Q(institution_type=""),
+                name="orgunit_institution_has_type",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_household(self) -> bool:
+        return self.institution_type == InstitutionType.LOW_INCOME_HOUSEHOLD
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("orgunit-detail", args=[self.pk])

@@ -1,0 +1,1 @@
+def menu_for(user, path): return []
