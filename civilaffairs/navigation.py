@@ -1,1 +1,50 @@
-def menu_for(user, path): return []
+"""The left navigation, by role. Later features add their entries to MENU."""
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from civilaffairs.choices import Role
+
+BUSINESS = tuple(r for r in Role.values if r not in (Role.SYSADMIN, Role.AUDITOR))
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    label: str
+    url_name: str
+    icon: str
+    roles: tuple[str, ...]
+    section: str = ""
+
+
+MENU: list[MenuItem] = [
+    MenuItem(_("Home"), "home", "house", tuple(Role.values)),
+    MenuItem(_("Org directory"), "orgunit-list", "diagram-3", BUSINESS + (Role.SYSADMIN,),
+             _("Directory")),
+    MenuItem(_("Org tree"), "orgunit-tree", "bezier2", BUSINESS + (Role.SYSADMIN,),
+             _("Directory")),
+    MenuItem(_("Users"), "user-list", "people", BUSINESS + (Role.SYSADMIN,), _("Directory")),
+    MenuItem(_("Audit trail"), "audit-list", "journal-text", (Role.AUDITOR,), _("Security")),
+    MenuItem(_("System administration"), "admin:index", "gear", (Role.SYSADMIN,), _("Security")),
+    MenuItem(_("API documentation"), "api-docs", "code-square", BUSINESS + (Role.SYSADMIN,),
+             _("Help")),
+]
+
+
+def menu_for(user, path: str) -> list[dict]:
+    """Menu entries the user may open, grouped by section, the current one marked."""
+    sections: dict[str, list[dict]] = {}
+    for item in MENU:
+        if not user.has_role(*item.roles):
+            continue
+        try:
+            url = reverse(item.url_name)
+        except NoReverseMatch:
+            continue
+        active = path == url or (url != "/" and path.startswith(url))
+        sections.setdefault(str(item.section), []).append(
+            {"label": item.label, "url": url, "icon": item.icon, "active": active}
+        )
+    return [{"title": title, "items": items} for title, items in sections.items()]

@@ -224,8 +224,9 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
-# Behind a TLS-terminating proxy in production: these default to on when DEBUG is off.
-_https = env_bool("HTTPS", not DEBUG)
+# Production serves over HTTPS (behind a TLS-terminating proxy): HTTPS=1 turns on secure cookies,
+# the redirect and HSTS. Off by default so the demo works on http://localhost.
+_https = env_bool("HTTPS", False)
 SESSION_COOKIE_SECURE = _https
 CSRF_COOKIE_SECURE = _https
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _https)
@@ -294,3 +295,4 @@ LOGGING = {
 SITE_NAME = "五五督查"
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "Wuwu@2026")
 HEALTHZ_CELERY_TIMEOUT = float(env_str("HEALTHZ_CELERY_TIMEOUT", "1.5"))
+CSRF_FAILURE_VIEW = "civilaffairs.views.system.csrf_failure"

@@ -1,2 +1,41 @@
-from django.urls import path
-urlpatterns = []
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.decorators.cache import cache_page
+from django.views.i18n import JavaScriptCatalog
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from civilaffairs.forms import LoginForm
+from civilaffairs.views import pages, system
+
+admin.site.site_header = "五五督查 · 系统管理"
+admin.site.site_title = "五五督查"
+admin.site.index_title = "系统管理"
+
+urlpatterns = [
+    path("", pages.HomeView.as_view(), name="home"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("org/", pages.OrgUnitListView.as_view(), name="orgunit-list"),
+    path("org/tree/", pages.OrgUnitTreeView.as_view(), name="orgunit-tree"),
+    path("org/<int:pk>/", pages.OrgUnitDetailView.as_view(), name="orgunit-detail"),
+    path("users/", pages.UserListView.as_view(), name="user-list"),
+    path("users/<int:pk>/", pages.UserDetailView.as_view(), name="user-detail"),
+    path("audit/", pages.AuditEventListView.as_view(), name="audit-list"),
+    path("files/<uuid:uuid>/", system.attachment_download, name="attachment-download"),
+    path("healthz", system.healthz, name="healthz"),
+    path("jsi18n/", cache_page(3600)(JavaScriptCatalog.as_view()), name="javascript-catalog"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("civilaffairs.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+handler400 = "civilaffairs.views.system.error_400"
+handler403 = "civilaffairs.views.system.error_403"
+handler404 = "civilaffairs.views.system.error_404"
+handler500 = "civilaffairs.views.system.error_500"

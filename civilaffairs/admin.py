@@ -1,0 +1,128 @@
+"""Django admin, for system administrators only (users and the org tree; no business data).
+
+Saves go through the same services as everywhere else, so the audit trail and the rules
+(三权分立, tree paths) hold in the admin too."""
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from civilaffairs import services
+from civilaffairs.exceptions import ServiceError
+from civilaffairs.models import OrgUnit, RoleAssignment, User
+
+
+def _is_sysadmin(request) -> bool:
+    user = request.user
+    return bool(user.is_active and user.is_authenticated and user.is_sysadmin)
+
+
+admin.site.has_permission = _is_sysadmin
+
+
+class SysadminOnly:
+    def has_module_permission(self, request):
+        return _is_sysadmin(request)
+
+    def has_view_permission(self, request, obj=None):
+        return _is_sysadmin(request)
+
+    def has_add_permission(self, request, *args):
+        return _is_sysadmin(request)
+
+    def has_change_permission(self, request, obj=None):
+        return _is_sysadmin(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # units are deactivated and users disabled, never deleted
+
+
+@admin.register(OrgUnit)
+class OrgUnitAdmin(SysadminOnly, admin.ModelAdmin):
+    list_display = ["name", "code", "kind", "institution_type", "district", "active"]
+    list_filter = ["kind", "institution_type", "active", "district"]
+    search_fields = ["name", "code", "address"]
+    raw_id_fields = ["parent", "supervising_department"]
+    readonly_fields = ["path", "depth", "district"]
+    fields = ["name", "short_name", "code", "kind", "institution_type", "parent",
+              "supervising_department", "address", "latitude", "longitude", "contact_name",
+              "contact_phone", "capacity", "active", "district", "path", "depth"]
+
+    def save_model(self, request, obj, form, change):
+        data = {f: form.cleaned_data.get(f) for f in services.ORG_FIELDS if f in form.cleaned_data}
+        data = {k: ("" if v is None and k in {"institution_type", "short_name", "address",
+                                               "contact_name", "contact_phone"} else v)
+                for k, v in data.items()}
+        try:
+            if change:
+                saved = services.orgunit_update(actor=request.user, unit=obj,
+                                                parent=form.cleaned_data.get("parent"), **data)
+            else:
+                saved = services.orgunit_create(actor=request.user,
+                                                parent=form.cleaned_data.get("parent"), **data)
+        except ServiceError as exc:
+            self.message_user(request, str(exc.message), messages.ERROR)
+            raise
+        obj.pk = saved.pk
+        obj.path, obj.depth, obj.district_id = saved.path, saved.depth, saved.district_id
+
+
+class RoleAssignmentInline(admin.TabularInline):
+    model = RoleAssignment
+    fk_name = "user"
+    extra = 0
+    fields = ["role", "scope", "granted_at", "granted_by"]
+    readonly_fields = ["granted_at", "granted_by"]
+    raw_id_fields = ["scope"]
+
+    def has_view_permission(self, request, obj=None):
+        return _is_sysadmin(request)
+
+    def has_add_permission(self, request, obj=None):
+        return _is_sysadmin(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return _is_sysadmin(request)
+
+    def has_change_permission(self, request, obj=None):
+        return False  # a role is granted or revoked, not edited
+
+
+@admin.register(User)
+class UserAdmin(SysadminOnly, DjangoUserAdmin):
+    list_display = ["username", "real_name", "org_unit", "title", "is_active", "last_login"]
+    list_filter = ["is_active", "roles__role"]
+    search_fields = ["username", "real_name"]
+    raw_id_fields = ["org_unit"]
+    inlines = [RoleAssignmentInline]
+    fieldsets = [
+        (None, {"fields": ["username", "password"]}),
+        (_("Personal info"), {"fields": ["real_name", "phone", "email", "title", "org_unit"]}),
+        (_("Status"), {"fields": ["is_active", "last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [
+        (None, {"fields": ["username", "real_name", "org_unit", "password1", "password2"]}),
+    ]
+    readonly_fields = ["last_login", "date_joined"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.audit_record(
+            actor=request.user, action="user.update" if change else "user.create", obj=obj,
+            summary=_("Changed user in administration") if change
+            else _("Created user in administration"),
+            changes={"fields": sorted(form.changed_data)},
+        )
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not RoleAssignment:
+            return super().save_formset(request, form, formset, change)
+        formset.save(commit=False)
+        for assignment in formset.new_objects:
+            try:
+                services.role_grant(actor=request.user, user=form.instance,
+                                    role=assignment.role, scope=assignment.scope)
+            except ServiceError as exc:
+                self.message_user(request, str(exc.message), messages.ERROR)
+        for deleted in formset.deleted_objects:
+            services.role_revoke(actor=request.user, assignment=deleted)

@@ -1,0 +1,107 @@
+"""One FilterSet per model, shared by the pages and the API."""
+
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from civilaffairs.choices import InstitutionType, OrgKind, Role
+from civilaffairs.models import AuditEvent, OrgUnit, User
+
+
+def visible_units(request, **filters):
+    if request is None:
+        return OrgUnit.objects.none()
+    return OrgUnit.objects.visible_to(request.user).filter(**filters)
+
+
+def visible_districts(request):
+    return visible_units(request, kind=OrgKind.DISTRICT_BUREAU)
+
+
+class OrgUnitFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    kind = django_filters.ChoiceFilter(choices=OrgKind.choices, label=_("Kind"))
+    institution_type = django_filters.ChoiceFilter(
+        choices=InstitutionType.choices, label=_("Institution type")
+    )
+    district = django_filters.ModelChoiceFilter(queryset=visible_districts, label=_("District"))
+    within = django_filters.ModelChoiceFilter(
+        queryset=lambda request: visible_units(request), method="filter_within",
+        label=_("Within unit"),
+    )
+    active = django_filters.BooleanFilter(label=_("Active"))
+
+    class Meta:
+        model = OrgUnit
+        fields = ["q", "kind", "institution_type", "district", "within", "active"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(name__icontains=value) | Q(code__icontains=value) | Q(address__icontains=value)
+            | Q(short_name__icontains=value)
+        )
+
+    def filter_within(self, queryset, name, value):
+        return queryset.filter(path__startswith=value.path) if value else queryset
+
+
+class UserFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    role = django_filters.ChoiceFilter(choices=Role.choices, method="filter_role",
+                                       label=_("Role"))
+    org_unit = django_filters.ModelChoiceFilter(
+        queryset=lambda request: visible_units(request), method="filter_unit",
+        label=_("Org unit (and below)"),
+    )
+    is_active = django_filters.BooleanFilter(label=_("Active"))
+
+    class Meta:
+        model = User
+        fields = ["q", "role", "org_unit", "is_active"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(username__icontains=value) | Q(real_name__icontains=value)
+            | Q(title__icontains=value)
+        )
+
+    def filter_role(self, queryset, name, value):
+        return queryset.filter(roles__role=value).distinct() if value else queryset
+
+    def filter_unit(self, queryset, name, value):
+        return queryset.filter(org_unit__path__startswith=value.path) if value else queryset
+
+
+class AuditEventFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    action = django_filters.CharFilter(lookup_expr="startswith", label=_("Action"))
+    object_type = django_filters.CharFilter(label=_("Object type"))
+    actor = django_filters.CharFilter(method="filter_actor", label=_("Actor"))
+    ip = django_filters.CharFilter(label=_("IP address"))
+    since = django_filters.DateFilter(field_name="at", lookup_expr="date__gte", label=_("From"))
+    until = django_filters.DateFilter(field_name="at", lookup_expr="date__lte", label=_("To"))
+
+    class Meta:
+        model = AuditEvent
+        fields = ["q", "action", "object_type", "actor", "ip", "since", "until"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(summary__icontains=value) | Q(object_repr__icontains=value)
+            | Q(object_id=value)
+        )
+
+    def filter_actor(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(actor_name__icontains=value) | Q(actor__username=value))

@@ -1,0 +1,164 @@
+"""Shared page machinery: every list and detail page is built from these, so visibility,
+filtering, sorting, pagination, htmx partials and Excel export behave the same everywhere."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.core.paginator import Paginator
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import DetailView, TemplateView
+
+from civilaffairs.exports import xlsx_response
+
+
+class RoleRequiredMixin(LoginRequiredMixin):
+    """Signed-in users holding one of ``allowed_roles`` ("__all__": any role)."""
+
+    allowed_roles: tuple[str, ...] | str = ()
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        if self.allowed_roles != "__all__" and not request.user.has_role(*self.allowed_roles):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+
+class VisibleQuerysetMixin:
+    """The queryset is always ``Model.objects.visible_to(user)``; views can only narrow it."""
+
+    model = None
+
+    def get_visible_queryset(self):
+        if self.model is None:
+            raise ImproperlyConfigured(f"{type(self).__name__} needs a model")
+        return self.model.objects.visible_to(self.request.user)
+
+    def get_queryset(self):
+        return self.decorate_queryset(self.get_visible_queryset())
+
+    def decorate_queryset(self, queryset):
+        """select_related / annotate for display; never widens what is visible."""
+        return queryset
+
+
+@dataclass
+class Column:
+    """One column of a list page and of its Excel export."""
+
+    name: str
+    label: str
+    value: Callable[[Any], Any]
+    order_by: str | None = None
+    link: Callable[[Any], str] | None = None
+    html: Callable[[Any], str] | None = None
+    export: bool = True
+    css: str = ""
+
+    def cell(self, obj):
+        if self.html is not None:
+            return self.html(obj)
+        value = self.value(obj)
+        if value is None or value == "":
+            return "—"
+        if hasattr(value, "tzinfo") and hasattr(value, "hour"):
+            value = timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+        if self.link is not None:
+            return format_html('<a href="{}">{}</a>', self.link(obj), value)
+        return value
+
+
+class ObjectListView(RoleRequiredMixin, VisibleQuerysetMixin, TemplateView):
+    """Filter (one FilterSet shared with the API), sort, paginate, export."""
+
+    template_name = "generic/object_list.html"
+    partial_template_name = "generic/partials/object_table.html"
+    filterset_class = None
+    columns: list[Column] = []
+    default_ordering: str = "-pk"
+    paginate_by = 25
+    page_sizes = (25, 50, 100)
+    title = ""
+    export_filename = "export"
+    export_limit = 10000  # larger exports are background jobs (ledger feature)
+    empty_message = _("Nothing matches the current filters.")
+
+    def get_columns(self):
+        return self.columns
+
+    def get_filterset(self):
+        queryset = self.get_queryset()
+        if self.filterset_class is None:
+            return None, queryset
+        filterset = self.filterset_class(self.request.GET or None, queryset=queryset,
+                                         request=self.request)
+        if filterset.is_bound and not filterset.is_valid():
+            return filterset, queryset.none()
+        return filterset, filterset.qs
+
+    def get_ordering(self):
+        allowed = {c.name: c.order_by for c in self.get_columns() if c.order_by}
+        requested = self.request.GET.get("sort", "")
+        name = requested.lstrip("-")
+        if name in allowed:
+            prefix = "-" if requested.startswith("-") else ""
+            return requested, [f"{prefix}{allowed[name]}", f"{prefix}pk"]
+        return "", [self.default_ordering, "-pk" if self.default_ordering.startswith("-") else "pk"]
+
+    def get_page_size(self):
+        try:
+            size = int(self.request.GET.get("page_size", self.paginate_by))
+        except ValueError:
+            return self.paginate_by
+        return size if size in self.page_sizes else self.paginate_by
+
+    def get(self, request, *args, **kwargs):
+        filterset, queryset = self.get_filterset()
+        sort, ordering = self.get_ordering()
+        queryset = queryset.order_by(*ordering)
+        if request.GET.get("export") == "xlsx":
+            return self.export(queryset)
+        paginator = Paginator(queryset, self.get_page_size())
+        page = paginator.get_page(request.GET.get("page"))
+        columns = self.get_columns()
+        rows = [(obj, [c.cell(obj) for c in columns]) for obj in page.object_list]
+        query = request.GET.copy()
+        for key in ("page", "_"):
+            query.pop(key, None)
+        context = self.get_context_data(
+            filterset=filterset, page_obj=page, paginator=paginator, rows=rows,
+            columns=columns, sort=sort, query=query.urlencode(),
+            query_without_sort=_without(query, "sort"), title=self.title,
+            empty_message=self.empty_message, page_sizes=self.page_sizes,
+            page_size=self.get_page_size(), can_export=bool(self.export_filename),
+            total=paginator.count,
+        )
+        template = self.partial_template_name if request.htmx else self.template_name
+        return self.response_class(request=request, template=[template], context=context)
+
+    def export(self, queryset):
+        columns = [c for c in self.get_columns() if c.export]
+        rows = (
+            [c.value(obj) for c in columns]
+            for obj in queryset[: self.export_limit].iterator(chunk_size=2000)
+        )
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        return xlsx_response(f"{self.export_filename}-{stamp}.xlsx", str(self.title),
+                             [str(c.label) for c in columns], rows)
+
+
+def _without(query, key):
+    copy = query.copy()
+    copy.pop(key, None)
+    return copy.urlencode()
+
+
+class ObjectDetailView(RoleRequiredMixin, VisibleQuerysetMixin, DetailView):
+    """Outside the user's view the object does not exist: 404, never 403."""
+
+    context_object_name = "object"

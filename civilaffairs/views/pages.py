@@ -1,0 +1,218 @@
+from django.db.models import Count, Q
+from django.http import Http404
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import TemplateView
+
+from civilaffairs.choices import OrgKind, Role
+from civilaffairs.masking import mask_name, mask_phone
+from civilaffairs.filtersets import AuditEventFilterSet, OrgUnitFilterSet, UserFilterSet
+from civilaffairs.models import AuditEvent, OrgUnit, User
+from civilaffairs.navigation import BUSINESS
+from civilaffairs.services import audit_record
+from civilaffairs.views.generic import (
+    Column,
+    ObjectDetailView,
+    ObjectListView,
+    RoleRequiredMixin,
+)
+
+DIRECTORY_ROLES = BUSINESS + (Role.SYSADMIN,)
+
+ROLE_INTRO = {
+    Role.SUPERVISOR: _("Plan inspections, issue rectification orders, verify and close them, "
+                       "draft flash reports and run daily reporting."),
+    Role.OFFICE_HEAD: _("Approve plans, review flash reports and approve deadline extensions."),
+    Role.INSPECTOR: _("See your assigned visits and record findings on site from your phone."),
+    Role.UNIT_LIAISON: _("Acknowledge rectification orders, report rectification with evidence "
+                         "and file your unit's daily report."),
+    Role.DEPARTMENT: _("Follow the items transferred to your department and verify them."),
+    Role.LEADER: _("Read the dashboards, sign off flash reports and read the briefs."),
+    Role.AUDITOR: _("Read the audit trail."),
+    Role.SYSADMIN: _("Manage users and the org tree."),
+}
+
+
+class HomeView(RoleRequiredMixin, TemplateView):
+    """One home page, whose sections depend on the roles the user holds."""
+
+    allowed_roles = "__all__"
+    template_name = "civilaffairs/home.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        context = super().get_context_data(**kwargs)
+        context["intros"] = [
+            (Role(a.role).label, ROLE_INTRO[Role(a.role)], a.scope)
+            for a in user.role_assignments
+        ]
+        if user.has_role(*DIRECTORY_ROLES):
+            units = OrgUnit.objects.visible_to(user).filter(active=True)
+            context["unit_counts"] = units.aggregate(
+                total=Count("pk"),
+                districts=Count("pk", filter=Q(kind=OrgKind.DISTRICT_BUREAU)),
+                institutions=Count("pk", filter=Q(kind=OrgKind.INSTITUTION)),
+                affiliated=Count("pk", filter=Q(kind=OrgKind.AFFILIATED_UNIT)),
+            )
+        if user.is_auditor:
+            context["recent_events"] = AuditEvent.objects.visible_to(user)[:10]
+        return context
+
+
+def _unit_link(unit):
+    return reverse("orgunit-detail", args=[unit.pk])
+
+
+class OrgUnitListView(ObjectListView):
+    model = OrgUnit
+    allowed_roles = DIRECTORY_ROLES
+    filterset_class = OrgUnitFilterSet
+    title = _("Org directory")
+    export_filename = "org-units"
+    default_ordering = "path"
+    columns = [
+        Column("name", _("Name"), lambda u: u.name, order_by="name", link=_unit_link),
+        Column("code", _("Code"), lambda u: u.code, order_by="code"),
+        Column("kind", _("Kind"), lambda u: u.get_kind_display(), order_by="kind"),
+        Column("institution_type", _("Institution type"),
+               lambda u: u.get_institution_type_display(), order_by="institution_type"),
+        Column("district", _("District"), lambda u: u.district.name if u.district else "",
+               order_by="district__name"),
+        Column("parent", _("Parent unit"), lambda u: u.parent.name if u.parent else "",
+               export=True),
+        Column("address", _("Address"), lambda u: u.address),
+        Column("active", _("Status"), lambda u: u.active, order_by="active",
+               html=lambda u: format_html(
+                   '<span class="badge text-bg-{}">{}</span>',
+                   "success" if u.active else "secondary",
+                   _("Active") if u.active else _("Inactive"))),
+    ]
+
+    def decorate_queryset(self, queryset):
+        return queryset.select_related("district", "parent")
+
+
+class OrgUnitTreeView(RoleRequiredMixin, TemplateView):
+    """The tree, one level at a time: the roots of what the user sees, children on demand."""
+
+    allowed_roles = DIRECTORY_ROLES
+    template_name = "civilaffairs/orgunit_tree.html"
+
+    def get(self, request, *args, **kwargs):
+        visible = OrgUnit.objects.visible_to(request.user)
+        parent_id = request.GET.get("parent")
+        if parent_id:
+            try:
+                parent = visible.get(pk=int(parent_id))
+            except (ValueError, OrgUnit.DoesNotExist) as exc:
+                raise Http404 from exc
+            nodes = visible.filter(parent=parent)
+        else:
+            nodes = visible.exclude(parent__in=visible.values("pk"))
+        nodes = nodes.annotate(
+            child_count=Count("children", filter=Q(children__in=visible.values("pk")))
+        ).order_by("kind", "name")
+        context = {"nodes": nodes}
+        if request.htmx:
+            return render(request, "civilaffairs/partials/tree_nodes.html", context)
+        return render(request, self.template_name, context)
+
+
+class OrgUnitDetailView(ObjectDetailView):
+    model = OrgUnit
+    allowed_roles = DIRECTORY_ROLES
+    template_name = "civilaffairs/orgunit_detail.html"
+
+    def decorate_queryset(self, queryset):
+        return queryset.select_related("parent", "district", "supervising_department")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        unit = self.object
+        user = self.request.user
+        context["children"] = (
+            OrgUnit.objects.visible_to(user).filter(parent=unit).order_by("kind", "name")[:200]
+        )
+        context["members"] = User.objects.visible_to(user).filter(org_unit=unit)[:100]
+        ancestors = []
+        step = len(unit.path) // max(unit.depth + 1, 1)
+        prefixes = [unit.path[: step * i] for i in range(1, unit.depth + 1)]
+        if prefixes:
+            ancestors = list(OrgUnit.objects.visible_to(user).filter(path__in=prefixes)
+                             .order_by("depth"))
+        context["ancestors"] = ancestors
+        # Contacts are personal data: phones always masked, a household's person too.
+        context["contact_name"] = (
+            mask_name(unit.contact_name) if unit.is_household else unit.contact_name
+        )
+        context["contact_phone"] = mask_phone(unit.contact_phone)
+        return context
+
+
+class UserListView(ObjectListView):
+    model = User
+    allowed_roles = DIRECTORY_ROLES
+    filterset_class = UserFilterSet
+    title = _("Users")
+    export_filename = "users"
+    default_ordering = "username"
+    columns = [
+        Column("real_name", _("Name"), lambda u: u.real_name, order_by="real_name",
+               link=lambda u: reverse("user-detail", args=[u.pk])),
+        Column("username", _("Username"), lambda u: u.username, order_by="username"),
+        Column("org_unit", _("Org unit"), lambda u: u.org_unit.name if u.org_unit else "",
+               order_by="org_unit__name"),
+        Column("title", _("Job title"), lambda u: u.title),
+        Column("roles", _("Roles"),
+               lambda u: "、".join(str(Role(a.role).label) for a in u.roles.all())),
+        Column("phone", _("Mobile phone"), lambda u: u.phone_masked),
+        Column("is_active", _("Status"), lambda u: u.is_active, order_by="is_active",
+               html=lambda u: format_html(
+                   '<span class="badge text-bg-{}">{}</span>',
+                   "success" if u.is_active else "secondary",
+                   _("Active") if u.is_active else _("Inactive"))),
+    ]
+
+    def decorate_queryset(self, queryset):
+        return queryset.select_related("org_unit").prefetch_related("roles")
+
+
+class UserDetailView(ObjectDetailView):
+    model = User
+    allowed_roles = DIRECTORY_ROLES
+    template_name = "civilaffairs/user_detail.html"
+    context_object_name = "person"
+
+    def decorate_queryset(self, queryset):
+        return queryset.select_related("org_unit").prefetch_related("roles__scope")
+
+
+class AuditEventListView(ObjectListView):
+    model = AuditEvent
+    allowed_roles = (Role.AUDITOR,)
+    filterset_class = AuditEventFilterSet
+    title = _("Audit trail")
+    export_filename = "audit-trail"
+    default_ordering = "-at"
+    export_limit = 100000
+    columns = [
+        Column("at", _("Time"), lambda e: e.at, order_by="at"),
+        Column("actor_name", _("Actor"), lambda e: e.actor_name, order_by="actor_name"),
+        Column("action", _("Action"), lambda e: e.action, order_by="action"),
+        Column("object", _("Object"), lambda e: e.object_repr),
+        Column("object_type", _("Object type"), lambda e: e.object_type),
+        Column("object_id", _("Object id"), lambda e: e.object_id),
+        Column("summary", _("Summary"), lambda e: e.summary),
+        Column("ip", _("IP address"), lambda e: e.ip, order_by="ip"),
+        Column("changes", _("Changes"), lambda e: e.changes or "", export=True,
+               html=lambda e: format_html('<code class="small">{}</code>',
+                                          str(e.changes)[:160]) if e.changes else "—"),
+    ]
+
+    def export(self, queryset):
+        audit_record(actor=self.request.user, action="audit.export",
+                     summary=_("Exported the audit trail"),
+                     changes={"filters": self.request.GET.dict()})
+        return super().export(queryset)

@@ -1,0 +1,23 @@
+// Page behaviour shared by every page. No inline scripts anywhere (CSP-ready).
+(function () {
+  "use strict";
+  // Ask before destructive actions: <button data-confirm="…">.
+  document.addEventListener("click", function (event) {
+    var target = event.target.closest("[data-confirm]");
+    if (target && !window.confirm(target.getAttribute("data-confirm"))) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true);
+  // htmx errors become a visible message instead of a silent failure.
+  document.body.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail.xhr.status;
+    var text = status === 403 ? gettext("You are not allowed to do this.")
+      : status === 404 ? gettext("It does not exist, or you do not have access to it.")
+      : interpolate(gettext("The request failed (%s). Try again later."), [status]);
+    window.alert(text);
+  });
+  document.body.addEventListener("htmx:sendError", function () {
+    window.alert(gettext("The network is unreachable. Check the connection and try again."));
+  });
+})();
