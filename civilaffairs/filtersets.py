@@ -3,9 +3,22 @@
 import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from civilaffairs.choices import InstitutionType, OrgKind, Role
 from civilaffairs.models import AuditEvent, OrgUnit, User
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class SubtreeFilter(django_filters.ModelChoiceFilter):
+    """A unit id; matches objects in that unit's subtree (``field_name`` leads to OrgUnit)."""
+
+    def filter(self, queryset, value):
+        if not value:
+            return queryset
+        prefix = f"{self.field_name}__" if self.field_name else ""
+        return queryset.filter(**{f"{prefix}path__startswith": value.path})
 
 
 def visible_units(request, **filters):
@@ -25,10 +38,8 @@ class OrgUnitFilterSet(django_filters.FilterSet):
         choices=InstitutionType.choices, label=_("Institution type")
     )
     district = django_filters.ModelChoiceFilter(queryset=visible_districts, label=_("District"))
-    within = django_filters.ModelChoiceFilter(
-        queryset=lambda request: visible_units(request), method="filter_within",
-        label=_("Within unit"),
-    )
+    within = SubtreeFilter(field_name="", queryset=lambda request: visible_units(request),
+                           label=_("Within unit"))
     active = django_filters.BooleanFilter(label=_("Active"))
 
     class Meta:
@@ -44,18 +55,14 @@ class OrgUnitFilterSet(django_filters.FilterSet):
             | Q(short_name__icontains=value)
         )
 
-    def filter_within(self, queryset, name, value):
-        return queryset.filter(path__startswith=value.path) if value else queryset
-
 
 class UserFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
     role = django_filters.ChoiceFilter(choices=Role.choices, method="filter_role",
                                        label=_("Role"))
-    org_unit = django_filters.ModelChoiceFilter(
-        queryset=lambda request: visible_units(request), method="filter_unit",
-        label=_("Org unit (and below)"),
-    )
+    org_unit = SubtreeFilter(field_name="org_unit",
+                             queryset=lambda request: visible_units(request),
+                             label=_("Org unit (and below)"))
     is_active = django_filters.BooleanFilter(label=_("Active"))
 
     class Meta:
@@ -74,8 +81,6 @@ class UserFilterSet(django_filters.FilterSet):
     def filter_role(self, queryset, name, value):
         return queryset.filter(roles__role=value).distinct() if value else queryset
 
-    def filter_unit(self, queryset, name, value):
-        return queryset.filter(org_unit__path__startswith=value.path) if value else queryset
 
 
 class AuditEventFilterSet(django_filters.FilterSet):
