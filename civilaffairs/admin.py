@@ -44,22 +44,47 @@ class OrgUnitAdmin(SysadminOnly, admin.ModelAdmin):
     search_fields = ["name", "code", "address"]
     raw_id_fields = ["parent", "supervising_department"]
     readonly_fields = ["path", "depth", "district"]
-    fields = ["name", "short_name", "code", "kind", "institution_type", "parent",
-              "supervising_department", "address", "latitude", "longitude", "contact_name",
-              "contact_phone", "capacity", "active", "district", "path", "depth"]
+    fields = [
+        "name",
+        "short_name",
+        "code",
+        "kind",
+        "institution_type",
+        "parent",
+        "supervising_department",
+        "address",
+        "latitude",
+        "longitude",
+        "contact_name",
+        "contact_phone",
+        "capacity",
+        "active",
+        "district",
+        "path",
+        "depth",
+    ]
 
     def save_model(self, request, obj, form, change):
         data = {f: form.cleaned_data.get(f) for f in services.ORG_FIELDS if f in form.cleaned_data}
-        data = {k: ("" if v is None and k in {"institution_type", "short_name", "address",
-                                               "contact_name", "contact_phone"} else v)
-                for k, v in data.items()}
+        data = {
+            k: (
+                ""
+                if v is None
+                and k
+                in {"institution_type", "short_name", "address", "contact_name", "contact_phone"}
+                else v
+            )
+            for k, v in data.items()
+        }
         try:
             if change:
-                saved = services.orgunit_update(actor=request.user, unit=obj,
-                                                parent=form.cleaned_data.get("parent"), **data)
+                saved = services.orgunit_update(
+                    actor=request.user, unit=obj, parent=form.cleaned_data.get("parent"), **data
+                )
             else:
-                saved = services.orgunit_create(actor=request.user,
-                                                parent=form.cleaned_data.get("parent"), **data)
+                saved = services.orgunit_create(
+                    actor=request.user, parent=form.cleaned_data.get("parent"), **data
+                )
         except ServiceError as exc:
             self.message_user(request, str(exc.message), messages.ERROR)
             raise
@@ -108,8 +133,11 @@ class UserAdmin(SysadminOnly, DjangoUserAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         services.audit_record(
-            actor=request.user, action="user.update" if change else "user.create", obj=obj,
-            summary=_("Changed user in administration") if change
+            actor=request.user,
+            action="user.update" if change else "user.create",
+            obj=obj,
+            summary=_("Changed user in administration")
+            if change
             else _("Created user in administration"),
             changes={"fields": sorted(form.changed_data)},
         )
@@ -120,8 +148,12 @@ class UserAdmin(SysadminOnly, DjangoUserAdmin):
         formset.save(commit=False)
         for assignment in formset.new_objects:
             try:
-                services.role_grant(actor=request.user, user=form.instance,
-                                    role=assignment.role, scope=assignment.scope)
+                services.role_grant(
+                    actor=request.user,
+                    user=form.instance,
+                    role=assignment.role,
+                    scope=assignment.scope,
+                )
             except ServiceError as exc:
                 self.message_user(request, str(exc.message), messages.ERROR)
         for deleted in formset.deleted_objects:

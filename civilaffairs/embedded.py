@@ -56,7 +56,9 @@ def database_url() -> str:
             import pgserver
 
             server = pgserver.get_server(PG_DIR, cleanup_mode=None)
-            exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DB_NAME}';")
+            # DB_NAME is a constant of this module, not input.
+            query = f"SELECT 1 FROM pg_database WHERE datname = '{DB_NAME}';"  # noqa: S608
+            exists = server.psql(query)
             if "1 row" not in exists:
                 server.psql(f"CREATE DATABASE {DB_NAME};")
     return url
@@ -80,15 +82,24 @@ def redis_url() -> str:
             subprocess.run(
                 [
                     _redis_binary(),
-                    "--port", "0",
-                    "--unixsocket", str(REDIS_SOCKET),
-                    "--unixsocketperm", "700",
-                    "--daemonize", "yes",
-                    "--pidfile", str(pid_file),
-                    "--dir", str(REDIS_DIR),
-                    "--logfile", str(REDIS_DIR / "redis.log"),
-                    "--save", "60 100",
-                    "--appendonly", "no",
+                    "--port",
+                    "0",
+                    "--unixsocket",
+                    str(REDIS_SOCKET),
+                    "--unixsocketperm",
+                    "700",
+                    "--daemonize",
+                    "yes",
+                    "--pidfile",
+                    str(pid_file),
+                    "--dir",
+                    str(REDIS_DIR),
+                    "--logfile",
+                    str(REDIS_DIR / "redis.log"),
+                    "--save",
+                    "60 100",
+                    "--appendonly",
+                    "no",
                 ],
                 check=True,
             )

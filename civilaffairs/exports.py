@@ -21,8 +21,13 @@ def write_xlsx(target, sheet_title: str, headers: Sequence[str], rows: Iterable[
     """Write one sheet to ``target`` (a path or a binary file object)."""
     workbook = xlsxwriter.Workbook(
         target,
-        {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
-         "strings_to_numbers": False, "remove_timezone": True},
+        {
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+            "remove_timezone": True,
+        },
     )
     sheet = workbook.add_worksheet(sheet_title[:31])
     header_format = workbook.add_format({"bold": True, "bg_color": "#E8EEF7", "border": 1})

@@ -81,7 +81,8 @@ def check_upload(upload, allowed=ALLOWED_KINDS, max_bytes: int | None = None) ->
     if size > max_bytes:
         raise ServiceError(
             _("The file is larger than %(limit)s MB.") % {"limit": max_bytes // (1024 * 1024)},
-            field="file", code="file_too_large",
+            field="file",
+            code="file_too_large",
         )
     upload.seek(0)
     head = upload.read(64)
@@ -91,14 +92,16 @@ def check_upload(upload, allowed=ALLOWED_KINDS, max_bytes: int | None = None) ->
         names = "、".join(k.extension.upper() for k in allowed)
         raise ServiceError(
             _("This file type is not accepted; allowed types: %(types)s.") % {"types": names},
-            field="file", code="file_type",
+            field="file",
+            code="file_type",
         )
     return kind
 
 
 @transaction.atomic
-def attachment_store(*, actor, upload, owner=None, description: str = "",
-                     allowed=ALLOWED_KINDS) -> Attachment:
+def attachment_store(
+    *, actor, upload, owner=None, description: str = "", allowed=ALLOWED_KINDS
+) -> Attachment:
     from civilaffairs.services import audit_record
 
     kind = check_upload(upload, allowed=allowed)
@@ -118,6 +121,11 @@ def attachment_store(*, actor, upload, owner=None, description: str = "",
     attachment.uploaded_at = timezone.now()
     attachment.file.save("upload", File(upload), save=False)
     attachment.save()
-    audit_record(actor=actor, action="attachment.create", obj=attachment,
-                 summary=_("Uploaded a file"), changes={"sha256": sha256, "size": upload.size})
+    audit_record(
+        actor=actor,
+        action="attachment.create",
+        obj=attachment,
+        summary=_("Uploaded a file"),
+        changes={"sha256": sha256, "size": upload.size},
+    )
     return attachment

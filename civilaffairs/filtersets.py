@@ -38,8 +38,9 @@ class OrgUnitFilterSet(django_filters.FilterSet):
         choices=InstitutionType.choices, label=_("Institution type")
     )
     district = django_filters.ModelChoiceFilter(queryset=visible_districts, label=_("District"))
-    within = SubtreeFilter(field_name="", queryset=lambda request: visible_units(request),
-                           label=_("Within unit"))
+    within = SubtreeFilter(
+        field_name="", queryset=lambda request: visible_units(request), label=_("Within unit")
+    )
     active = django_filters.BooleanFilter(label=_("Active"))
 
     class Meta:
@@ -51,18 +52,21 @@ class OrgUnitFilterSet(django_filters.FilterSet):
         if not value:
             return queryset
         return queryset.filter(
-            Q(name__icontains=value) | Q(code__icontains=value) | Q(address__icontains=value)
+            Q(name__icontains=value)
+            | Q(code__icontains=value)
+            | Q(address__icontains=value)
             | Q(short_name__icontains=value)
         )
 
 
 class UserFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
-    role = django_filters.ChoiceFilter(choices=Role.choices, method="filter_role",
-                                       label=_("Role"))
-    org_unit = SubtreeFilter(field_name="org_unit",
-                             queryset=lambda request: visible_units(request),
-                             label=_("Org unit (and below)"))
+    role = django_filters.ChoiceFilter(choices=Role.choices, method="filter_role", label=_("Role"))
+    org_unit = SubtreeFilter(
+        field_name="org_unit",
+        queryset=lambda request: visible_units(request),
+        label=_("Org unit (and below)"),
+    )
     is_active = django_filters.BooleanFilter(label=_("Active"))
 
     class Meta:
@@ -74,13 +78,11 @@ class UserFilterSet(django_filters.FilterSet):
         if not value:
             return queryset
         return queryset.filter(
-            Q(username__icontains=value) | Q(real_name__icontains=value)
-            | Q(title__icontains=value)
+            Q(username__icontains=value) | Q(real_name__icontains=value) | Q(title__icontains=value)
         )
 
     def filter_role(self, queryset, name, value):
         return queryset.filter(roles__role=value).distinct() if value else queryset
-
 
 
 class AuditEventFilterSet(django_filters.FilterSet):
@@ -101,8 +103,7 @@ class AuditEventFilterSet(django_filters.FilterSet):
         if not value:
             return queryset
         return queryset.filter(
-            Q(summary__icontains=value) | Q(object_repr__icontains=value)
-            | Q(object_id=value)
+            Q(summary__icontains=value) | Q(object_repr__icontains=value) | Q(object_id=value)
         )
 
     def filter_actor(self, queryset, name, value):

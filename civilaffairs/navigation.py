@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from civilaffairs.choices import Role
 
 BUSINESS = tuple(r for r in Role.values if r not in (Role.SYSADMIN, Role.AUDITOR))
+# Who may open the org directory (tree, units, users): everyone but the auditor.
+DIRECTORY_ROLES = (*BUSINESS, Role.SYSADMIN)
 
 
 @dataclass(frozen=True)
@@ -21,15 +23,12 @@ class MenuItem:
 
 MENU: list[MenuItem] = [
     MenuItem(_("Home"), "home", "house", tuple(Role.values)),
-    MenuItem(_("Org directory"), "orgunit-list", "diagram-3", BUSINESS + (Role.SYSADMIN,),
-             _("Directory")),
-    MenuItem(_("Org tree"), "orgunit-tree", "bezier2", BUSINESS + (Role.SYSADMIN,),
-             _("Directory")),
-    MenuItem(_("Users"), "user-list", "people", BUSINESS + (Role.SYSADMIN,), _("Directory")),
+    MenuItem(_("Org directory"), "orgunit-list", "diagram-3", DIRECTORY_ROLES, _("Directory")),
+    MenuItem(_("Org tree"), "orgunit-tree", "bezier2", DIRECTORY_ROLES, _("Directory")),
+    MenuItem(_("Users"), "user-list", "people", DIRECTORY_ROLES, _("Directory")),
     MenuItem(_("Audit trail"), "audit-list", "journal-text", (Role.AUDITOR,), _("Security")),
     MenuItem(_("System administration"), "admin:index", "gear", (Role.SYSADMIN,), _("Security")),
-    MenuItem(_("API documentation"), "api-docs", "code-square", BUSINESS + (Role.SYSADMIN,),
-             _("Help")),
+    MenuItem(_("API documentation"), "api-docs", "code-square", DIRECTORY_ROLES, _("Help")),
 ]
 
 

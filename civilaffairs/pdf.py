@@ -12,9 +12,7 @@ from pathlib import Path
 CJK_FAMILY = '"Noto Sans CJK SC", "Noto Serif CJK SC", "Source Han Sans SC", sans-serif'
 # 仿宋-style body text for official documents: a Song/Fangsong face when the machine has one,
 # else Noto Sans CJK, which set-up guarantees.
-OFFICIAL_FAMILY = (
-    '"FangSong", "FangSong_GB2312", "Noto Serif CJK SC", "Noto Sans CJK SC", serif'
-)
+OFFICIAL_FAMILY = '"FangSong", "FangSong_GB2312", "Noto Serif CJK SC", "Noto Sans CJK SC", serif'
 
 
 def _package_font_dir() -> Path | None:
@@ -36,7 +34,7 @@ def configure_fonts() -> None:
     conf_dir.mkdir(parents=True, exist_ok=True)
     conf = conf_dir / "fonts.conf"
     system_conf = "/etc/fonts/fonts.conf"
-    include = f"<include ignore_missing=\"yes\">{system_conf}</include>"
+    include = f'<include ignore_missing="yes">{system_conf}</include>'
     text = (
         '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n'
         f"  {include}\n  <dir>{font_dir}</dir>\n"

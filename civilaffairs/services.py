@@ -57,8 +57,19 @@ def _require_sysadmin(actor):
 # --- Org tree -----------------------------------------------------------------------------
 
 ORG_FIELDS = (
-    "name", "short_name", "code", "kind", "institution_type", "supervising_department",
-    "address", "latitude", "longitude", "contact_name", "contact_phone", "capacity", "active",
+    "name",
+    "short_name",
+    "code",
+    "kind",
+    "institution_type",
+    "supervising_department",
+    "address",
+    "latitude",
+    "longitude",
+    "contact_name",
+    "contact_phone",
+    "capacity",
+    "active",
 )
 
 
@@ -102,12 +113,17 @@ def orgunit_create(*, actor, parent: OrgUnit | None, **fields) -> OrgUnit:
     unit = OrgUnit(parent=parent, path="", **fields)
     _validate_unit(unit)
     if OrgUnit.objects.filter(code=unit.code).exists():
-        raise ServiceError(_("The code %(code)s is already used.") % {"code": unit.code}, field="code")
+        raise ServiceError(
+            _("The code %(code)s is already used.") % {"code": unit.code}, field="code"
+        )
     unit.save()
     _place(unit, parent)
     unit.save(update_fields=["path", "depth", "district"])
     audit_record(
-        actor=actor, action="orgunit.create", obj=unit, summary=_("Created org unit"),
+        actor=actor,
+        action="orgunit.create",
+        obj=unit,
+        summary=_("Created org unit"),
         changes={f: getattr(unit, f) for f in ORG_FIELDS} | {"parent": parent},
     )
     return unit
@@ -130,8 +146,12 @@ def orgunit_update(*, actor, unit: OrgUnit, parent: OrgUnit | None = None, **fie
         unit.parent = parent
     _validate_unit(unit)
     if OrgUnit.objects.filter(code=unit.code).exclude(pk=unit.pk).exists():
-        raise ServiceError(_("The code %(code)s is already used.") % {"code": unit.code}, field="code")
-    changes = {f: [before[f], getattr(unit, f)] for f in ORG_FIELDS if before[f] != getattr(unit, f)}
+        raise ServiceError(
+            _("The code %(code)s is already used.") % {"code": unit.code}, field="code"
+        )
+    changes = {
+        f: [before[f], getattr(unit, f)] for f in ORG_FIELDS if before[f] != getattr(unit, f)
+    }
     if moved:
         old_path, old_depth = unit.path, unit.depth
         _place(unit, parent)
@@ -145,7 +165,10 @@ def orgunit_update(*, actor, unit: OrgUnit, parent: OrgUnit | None = None, **fie
     unit.save()
     if changes:
         audit_record(
-            actor=actor, action="orgunit.update", obj=unit, summary=_("Changed org unit"),
+            actor=actor,
+            action="orgunit.update",
+            obj=unit,
+            summary=_("Changed org unit"),
             changes=changes,
         )
     return unit
@@ -172,12 +195,14 @@ USER_FIELDS = ("real_name", "phone", "org_unit", "title", "email", "is_active")
 
 
 @transaction.atomic
-def user_create(*, actor, username: str, real_name: str, password: str | None = None,
-                roles=(), **fields) -> User:
+def user_create(
+    *, actor, username: str, real_name: str, password: str | None = None, roles=(), **fields
+) -> User:
     _require_sysadmin(actor)
     if User.objects.filter(username__iexact=username).exists():
-        raise ServiceError(_("The username %(name)s is taken.") % {"name": username},
-                           field="username")
+        raise ServiceError(
+            _("The username %(name)s is taken.") % {"name": username}, field="username"
+        )
     user = User(username=username, real_name=real_name, **fields)
     if password:
         try:
@@ -188,8 +213,13 @@ def user_create(*, actor, username: str, real_name: str, password: str | None = 
     else:
         user.set_unusable_password()
     user.save()
-    audit_record(actor=actor, action="user.create", obj=user, summary=_("Created user"),
-                 changes={f: getattr(user, f, None) for f in USER_FIELDS if f != "phone"})
+    audit_record(
+        actor=actor,
+        action="user.create",
+        obj=user,
+        summary=_("Created user"),
+        changes={f: getattr(user, f, None) for f in USER_FIELDS if f != "phone"},
+    )
     for role, scope in roles:
         role_grant(actor=actor, user=user, role=role, scope=scope)
     return user
@@ -209,8 +239,9 @@ def user_update(*, actor, user: User, **fields) -> User:
             setattr(user, name, value)
     user.save()
     if changes:
-        audit_record(actor=actor, action="user.update", obj=user, summary=_("Changed user"),
-                     changes=changes)
+        audit_record(
+            actor=actor, action="user.update", obj=user, summary=_("Changed user"), changes=changes
+        )
     return user
 
 
@@ -230,8 +261,10 @@ def role_grant(*, actor, user: User, role: str, scope: OrgUnit | None = None) ->
     families = {ROLE_FAMILY[Role(r)] for r in user.roles.values_list("role", flat=True)}
     if families and families != {ROLE_FAMILY[role]}:
         raise ServiceError(
-            _("System administrator, auditor and business roles exclude each other; "
-              "this user already holds a role of another kind."),
+            _(
+                "System administrator, auditor and business roles exclude each other; "
+                "this user already holds a role of another kind."
+            ),
             field="role",
         )
     if role in (Role.SYSADMIN, Role.AUDITOR):
@@ -243,14 +276,14 @@ def role_grant(*, actor, user: User, role: str, scope: OrgUnit | None = None) ->
             raise ServiceError(_("This role needs a scope in the org tree."), field="scope")
     if RoleAssignment.objects.filter(user=user, role=role, scope=scope).exists():
         raise ServiceError(_("The user already holds this role over this scope."), field="role")
-    assignment = RoleAssignment.objects.create(
-        user=user, role=role, scope=scope, granted_by=actor
-    )
+    assignment = RoleAssignment.objects.create(user=user, role=role, scope=scope, granted_by=actor)
     if role == Role.SYSADMIN and not user.is_staff:
         user.is_staff = True
         user.save(update_fields=["is_staff"])
     audit_record(
-        actor=actor, action="role.grant", obj=user,
+        actor=actor,
+        action="role.grant",
+        obj=user,
         summary=_("Granted role %(role)s") % {"role": role.label},
         changes={"role": role.value, "scope": scope.pk if scope else None},
     )
@@ -267,13 +300,20 @@ def role_revoke(*, actor, assignment: RoleAssignment) -> None:
         user.is_staff = False
         user.save(update_fields=["is_staff"])
     audit_record(
-        actor=actor, action="role.revoke", obj=user,
+        actor=actor,
+        action="role.revoke",
+        obj=user,
         summary=_("Revoked role %(role)s") % {"role": Role(assignment.role).label},
         changes={"role": assignment.role, "scope": assignment.scope_id},
     )
 
 
 __all__ = [
-    "audit_record", "orgunit_create", "orgunit_update", "role_grant", "role_revoke",
-    "user_create", "user_update",
+    "audit_record",
+    "orgunit_create",
+    "orgunit_update",
+    "role_grant",
+    "role_revoke",
+    "user_create",
+    "user_update",
 ]

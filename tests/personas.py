@@ -42,20 +42,49 @@ def build_city() -> City:
     dept_elder = unit(root, "T-YL", "养老服务处", "department")
     district_a = unit(root, "T-A", "甲区民政局", "district_bureau")
     street_a = unit(district_a, "T-A-1", "甲区东街道", "street")
-    inst_a = unit(street_a, "T-A-1-1", "甲区东街防寒庇护站", "institution",
-                  institution_type="cold_shelter", supervising_department=dept_relief,
-                  latitude="23.120000", longitude="113.260000", contact_phone="13800138000")
+    inst_a = unit(
+        street_a,
+        "T-A-1-1",
+        "甲区东街防寒庇护站",
+        "institution",
+        institution_type="cold_shelter",
+        supervising_department=dept_relief,
+        latitude="23.120000",
+        longitude="113.260000",
+        contact_phone="13800138000",
+    )
     district_b = unit(root, "T-B", "乙区民政局", "district_bureau")
-    inst_b = unit(district_b, "T-B-1", "乙区颐养院", "institution",
-                  institution_type="elder_care", supervising_department=dept_elder)
+    inst_b = unit(
+        district_b,
+        "T-B-1",
+        "乙区颐养院",
+        "institution",
+        institution_type="elder_care",
+        supervising_department=dept_elder,
+    )
     affiliated = unit(root, "T-FLY", "测试市社会福利院", "affiliated_unit")
-    city = City(root, office, dept_relief, dept_elder, district_a, street_a, inst_a,
-                district_b, inst_b, affiliated)
+    city = City(
+        root,
+        office,
+        dept_relief,
+        dept_elder,
+        district_a,
+        street_a,
+        inst_a,
+        district_b,
+        inst_b,
+        affiliated,
+    )
 
     def person(username, real_name, org_unit, roles):
         city.users[username] = user_create(
-            actor=None, username=username, real_name=real_name, password=PASSWORD,
-            org_unit=org_unit, phone="13912345678", roles=roles,
+            actor=None,
+            username=username,
+            real_name=real_name,
+            password=PASSWORD,
+            org_unit=org_unit,
+            phone="13912345678",
+            roles=roles,
         )
         return city.users[username]
 

@@ -37,8 +37,9 @@ def test_bad_files_are_refused_in_chinese_and_nothing_is_stored(city, name, cont
     from civilaffairs.models import Attachment
 
     with pytest.raises(ServiceError) as error:
-        attachment_store(actor=city["supervisor"], upload=SimpleUploadedFile(name, content),
-                         owner=city.inst_a)
+        attachment_store(
+            actor=city["supervisor"], upload=SimpleUploadedFile(name, content), owner=city.inst_a
+        )
     assert message in str(error.value.message)
     assert not Attachment.objects.exists()
 
@@ -55,7 +56,8 @@ def test_stored_file_has_its_sha256_and_is_served_only_to_who_may_see_its_owner(
 
     content = png_bytes()
     attachment = attachment_store(
-        actor=city["supervisor"], upload=SimpleUploadedFile("现场.png", content),
+        actor=city["supervisor"],
+        upload=SimpleUploadedFile("现场.png", content),
         owner=city.inst_a,
     )
     assert attachment.sha256 == hashlib.sha256(content).hexdigest()
@@ -78,7 +80,8 @@ def test_stored_file_has_its_sha256_and_is_served_only_to_who_may_see_its_owner(
 
 def test_the_file_name_a_user_gave_is_not_used_for_storage(city):
     attachment = attachment_store(
-        actor=city["supervisor"], upload=SimpleUploadedFile("../../etc/passwd.png", png_bytes()),
+        actor=city["supervisor"],
+        upload=SimpleUploadedFile("../../etc/passwd.png", png_bytes()),
         owner=city.inst_a,
     )
     assert ".." not in attachment.file.name

@@ -23,18 +23,22 @@ def test_a_failed_service_leaves_no_audit_event(city):
 
     before = AuditEvent.objects.count()
     with pytest.raises(ServiceError):
-        orgunit_update(actor=city["sysadmin"], unit=city.inst_a, parent=city.street_a,
-                       code=city.inst_b.code)
+        orgunit_update(
+            actor=city["sysadmin"], unit=city.inst_a, parent=city.street_a, code=city.inst_b.code
+        )
     assert AuditEvent.objects.count() == before
 
 
 def test_update_of_an_audit_row_over_the_app_connection_fails(city):
     event = audit_record(actor=city["sysadmin"], action="test.event", summary="原文")
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE civilaffairs_auditevent SET summary = 'tampered' WHERE id = %s", [event.pk]
-            )
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "UPDATE civilaffairs_auditevent SET summary = 'tampered' WHERE id = %s", [event.pk]
+        )
     event.refresh_from_db()
     assert event.summary == "原文"
 
@@ -50,10 +54,13 @@ def test_delete_of_an_audit_row_over_the_app_connection_fails(city):
 
 def test_truncate_is_refused_without_the_maintenance_setting(city):
     audit_record(actor=None, action="test.event")
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL civilaffairs.allow_audit_truncate = 'off'")
-            cursor.execute("TRUNCATE civilaffairs_auditevent")
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("SET LOCAL civilaffairs.allow_audit_truncate = 'off'")
+        cursor.execute("TRUNCATE civilaffairs_auditevent")
     assert AuditEvent.objects.exists()
 
 
@@ -77,8 +84,9 @@ def test_auditor_filters_and_exports_the_trail(city, client):
     assert "一条可找到的记录" in page.content.decode()
     empty = client.get(reverse("audit-list"), {"q": "不存在的内容"})
     assert "一条可找到的记录" not in empty.content.decode()
-    export = client.get(reverse("audit-list"), {"q": "可找到", "export": "xlsx"},
-                        REMOTE_ADDR="10.1.2.3")
+    export = client.get(
+        reverse("audit-list"), {"q": "可找到", "export": "xlsx"}, REMOTE_ADDR="10.1.2.3"
+    )
     assert export.status_code == 200
     assert export["Content-Type"].startswith("application/vnd.openxmlformats")
     import io

@@ -5,6 +5,7 @@ from io import StringIO
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.db import transaction
 
 from civilaffairs.choices import InstitutionType, OrgKind, Role
 from civilaffairs.demo import city as demo_city
@@ -32,10 +33,14 @@ def _load(**options):
     return out.getvalue()
 
 
-@pytest.fixture
-def demo():
-    assert _load(quiet=True) == ""
-    return _snapshot()
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """The demo city, loaded once for the module inside a transaction rolled back at its end
+    (each test runs in a savepoint within it)."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        assert _load(quiet=True) == ""
+        yield _snapshot()
+        transaction.set_rollback(True)
 
 
 def test_second_load_is_a_no_op(demo):

@@ -26,7 +26,9 @@ def _fonts(reader):
 
 
 def test_chinese_pdf_embeds_a_cjk_font_and_text_extracts_back():
-    html = f"<html><body style='font-family: {CJK_FAMILY}'><h1>{TITLE}</h1><p>{BODY}</p></body></html>"
+    html = (
+        f"<html><body style='font-family: {CJK_FAMILY}'><h1>{TITLE}</h1><p>{BODY}</p></body></html>"
+    )
     reader = pypdf.PdfReader(io.BytesIO(render_pdf(html)))
     text = reader.pages[0].extract_text()
     assert TITLE in text
@@ -50,10 +52,17 @@ def test_package_font_alone_is_enough(tmp_path):
         f"pdf = HTML(string='<p style=\"font-family: Noto Sans CJK SC\">{TITLE}</p>').write_pdf()\n"
         "r = pypdf.PdfReader(io.BytesIO(pdf))\n"
         "print(r.pages[0].extract_text().strip())\n"
-        "print([str(f.get_object()['/BaseFont']) for f in r.pages[0]['/Resources']['/Font'].values()])\n"
+        "fonts = r.pages[0]['/Resources']['/Font'].values()\n"
+        "print([str(f.get_object()['/BaseFont']) for f in fonts])\n"
     )
     env = {**os.environ, "FONTCONFIG_FILE": str(conf)}
-    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
-                         check=True, timeout=120).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout
     assert TITLE in out
     assert "Noto-Sans-CJK-SC" in out

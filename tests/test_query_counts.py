@@ -14,11 +14,22 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def crowded_city(city):
     for i in range(120):
-        unit = orgunit_create(actor=None, parent=city.street_a, code=f"Q-{i}", name=f"机构{i}",
-                              kind="institution", institution_type="elder_care")
+        unit = orgunit_create(
+            actor=None,
+            parent=city.street_a,
+            code=f"Q-{i}",
+            name=f"机构{i}",
+            kind="institution",
+            institution_type="elder_care",
+        )
         if i % 2 == 0:
-            user_create(actor=None, username=f"q{i}", real_name=f"用户{i}", org_unit=unit,
-                        roles=[(Role.UNIT_LIAISON, unit)])
+            user_create(
+                actor=None,
+                username=f"q{i}",
+                real_name=f"用户{i}",
+                org_unit=unit,
+                roles=[(Role.UNIT_LIAISON, unit)],
+            )
         audit_record(actor=city["sysadmin"], action="test.fill", summary=str(i))
     return city
 

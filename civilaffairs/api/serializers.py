@@ -22,9 +22,24 @@ class OrgUnitSerializer(serializers.ModelSerializer):
     class Meta:
         model = OrgUnit
         fields = [
-            "id", "name", "short_name", "code", "kind", "kind_display", "institution_type",
-            "institution_type_display", "parent", "district", "supervising_department",
-            "depth", "address", "latitude", "longitude", "contact_name", "capacity", "active",
+            "id",
+            "name",
+            "short_name",
+            "code",
+            "kind",
+            "kind_display",
+            "institution_type",
+            "institution_type_display",
+            "parent",
+            "district",
+            "supervising_department",
+            "depth",
+            "address",
+            "latitude",
+            "longitude",
+            "contact_name",
+            "capacity",
+            "active",
         ]
         read_only_fields = fields
 
@@ -42,11 +57,11 @@ class RoleAssignmentSerializer(serializers.ModelSerializer):
 class UserSerializer(serializers.ModelSerializer):
     org_unit = OrgUnitRefSerializer(read_only=True)
     roles = RoleAssignmentSerializer(many=True, read_only=True)
-    phone = serializers.CharField(source="phone_masked", read_only=True,
-                                  help_text="Masked mobile phone number")
+    phone = serializers.CharField(
+        source="phone_masked", read_only=True, help_text="Masked mobile phone number"
+    )
 
     class Meta:
         model = User
-        fields = ["id", "username", "real_name", "title", "phone", "org_unit", "roles",
-                  "is_active"]
+        fields = ["id", "username", "real_name", "title", "phone", "org_unit", "roles", "is_active"]
         read_only_fields = fields

@@ -7,12 +7,9 @@ from rest_framework.response import Response
 
 from civilaffairs.api.base import VisibleReadOnlyViewSet
 from civilaffairs.api.serializers import OrgUnitSerializer, UserSerializer
-from civilaffairs.choices import Role
 from civilaffairs.filtersets import OrgUnitFilterSet, UserFilterSet
 from civilaffairs.models import OrgUnit, RoleAssignment, User
-from civilaffairs.navigation import BUSINESS
-
-DIRECTORY_ROLES = BUSINESS + (Role.SYSADMIN,)
+from civilaffairs.navigation import DIRECTORY_ROLES
 
 
 class OrgUnitViewSet(VisibleReadOnlyViewSet):

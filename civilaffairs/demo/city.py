@@ -125,105 +125,409 @@ class District:
 
 
 DISTRICTS = [
-    District("yuexiu", "越秀区", 23.1290, 113.2668,
-             ("北京街道", "人民街道", "光塔街道", "六榕街道", "流花街道", "东山街道", "农林街道",
-              "大塘街道"),
-             ("北京路", "中山五路", "东风中路", "解放北路", "环市东路", "农林下路", "越秀南路",
-              "人民北路", "东华东路", "德政中路"),
-             13, 6),
-    District("haizhu", "海珠区", 23.0839, 113.3173,
-             ("赤岗街道", "新港街道", "昌岗街道", "江南中街道", "素社街道", "南华西街道",
-              "琶洲街道", "瑞宝街道"),
-             ("江南大道中", "新港中路", "工业大道", "昌岗中路", "宝岗大道", "南洲路", "滨江东路",
-              "前进路"),
-             12, 7),
-    District("liwan", "荔湾区", 23.1259, 113.2442,
-             ("沙面街道", "岭南街道", "华林街道", "多宝街道", "逢源街道", "龙津街道", "冲口街道",
-              "东漖街道"),
-             ("中山八路", "康王中路", "龙津西路", "芳村大道", "花地大道", "多宝路", "宝华路",
-              "东漖北路"),
-             10, 6),
-    District("tianhe", "天河区", 23.1247, 113.3612,
-             ("天河南街道", "林和街道", "石牌街道", "五山街道", "员村街道", "车陂街道",
-              "猎德街道", "珠吉街道"),
-             ("天河路", "体育西路", "天河北路", "黄埔大道西", "中山大道西", "员村二横路",
-              "车陂路", "五山路", "林和西路", "花城大道"),
-             12, 6),
-    District("baiyun", "白云区", 23.1573, 113.2731,
-             ("三元里街道", "景泰街道", "同德街道", "嘉禾街道", "京溪街道", "永平街道", "太和镇",
-              "人和镇"),
-             ("机场路", "云城西路", "广园中路", "白云大道北", "广州大道北", "沙太路", "同泰路",
-              "石槎路"),
-             14, 8),
-    District("huangpu", "黄埔区", 23.1812, 113.4809,
-             ("黄埔街道", "红山街道", "鱼珠街道", "大沙街道", "文冲街道", "萝岗街道", "长岭街道",
-              "九龙镇"),
-             ("开创大道", "黄埔东路", "大沙地东路", "香雪大道", "科学大道", "丰乐北路", "荔香路",
-              "九龙大道"),
-             9, 6),
-    District("panyu", "番禺区", 22.9377, 113.3843,
-             ("市桥街道", "沙头街道", "东环街道", "大石街道", "洛浦街道", "钟村街道", "石楼镇",
-              "南村镇"),
-             ("市桥大北路", "清河东路", "桥南路", "德兴路", "禺山大道", "番禺大道北", "亚运大道",
-              "兴业大道"),
-             12, 7),
-    District("huadu", "花都区", 23.4036, 113.2201,
-             ("新华街道", "新雅街道", "秀全街道", "花城街道", "狮岭镇", "炭步镇", "赤坭镇"),
-             ("新华路", "迎宾大道", "公益路", "凤凰北路", "云山大道", "商业大道", "建设北路"),
-             9, 6),
-    District("nansha", "南沙区", 22.8016, 113.5251,
-             ("南沙街道", "珠江街道", "龙穴街道", "黄阁镇", "横沥镇", "东涌镇"),
-             ("进港大道", "环市大道", "凤凰大道", "黄阁大道", "港前大道", "金隆路", "海滨路"),
-             7, 5),
-    District("conghua", "从化区", 23.5486, 113.5866,
-             ("街口街道", "江埔街道", "城郊街道", "太平镇", "温泉镇", "鳌头镇"),
-             ("河滨北路", "河滨南路", "新城东路", "从城大道", "中田路", "广从南路", "旺城大道"),
-             7, 6),
-    District("zengcheng", "增城区", 23.2613, 113.8108,
-             ("荔城街道", "增江街道", "朱村街道", "永宁街道", "新塘镇", "石滩镇", "中新镇"),
-             ("荔城大道", "增城大道", "府佑路", "光明东路", "新塘大道", "挂绿路", "荔乡路",
-              "增江大道"),
-             9, 6),
+    District(
+        "yuexiu",
+        "越秀区",
+        23.1290,
+        113.2668,
+        (
+            "北京街道",
+            "人民街道",
+            "光塔街道",
+            "六榕街道",
+            "流花街道",
+            "东山街道",
+            "农林街道",
+            "大塘街道",
+        ),
+        (
+            "北京路",
+            "中山五路",
+            "东风中路",
+            "解放北路",
+            "环市东路",
+            "农林下路",
+            "越秀南路",
+            "人民北路",
+            "东华东路",
+            "德政中路",
+        ),
+        13,
+        6,
+    ),
+    District(
+        "haizhu",
+        "海珠区",
+        23.0839,
+        113.3173,
+        (
+            "赤岗街道",
+            "新港街道",
+            "昌岗街道",
+            "江南中街道",
+            "素社街道",
+            "南华西街道",
+            "琶洲街道",
+            "瑞宝街道",
+        ),
+        (
+            "江南大道中",
+            "新港中路",
+            "工业大道",
+            "昌岗中路",
+            "宝岗大道",
+            "南洲路",
+            "滨江东路",
+            "前进路",
+        ),
+        12,
+        7,
+    ),
+    District(
+        "liwan",
+        "荔湾区",
+        23.1259,
+        113.2442,
+        (
+            "沙面街道",
+            "岭南街道",
+            "华林街道",
+            "多宝街道",
+            "逢源街道",
+            "龙津街道",
+            "冲口街道",
+            "东漖街道",
+        ),
+        (
+            "中山八路",
+            "康王中路",
+            "龙津西路",
+            "芳村大道",
+            "花地大道",
+            "多宝路",
+            "宝华路",
+            "东漖北路",
+        ),
+        10,
+        6,
+    ),
+    District(
+        "tianhe",
+        "天河区",
+        23.1247,
+        113.3612,
+        (
+            "天河南街道",
+            "林和街道",
+            "石牌街道",
+            "五山街道",
+            "员村街道",
+            "车陂街道",
+            "猎德街道",
+            "珠吉街道",
+        ),
+        (
+            "天河路",
+            "体育西路",
+            "天河北路",
+            "黄埔大道西",
+            "中山大道西",
+            "员村二横路",
+            "车陂路",
+            "五山路",
+            "林和西路",
+            "花城大道",
+        ),
+        12,
+        6,
+    ),
+    District(
+        "baiyun",
+        "白云区",
+        23.1573,
+        113.2731,
+        (
+            "三元里街道",
+            "景泰街道",
+            "同德街道",
+            "嘉禾街道",
+            "京溪街道",
+            "永平街道",
+            "太和镇",
+            "人和镇",
+        ),
+        (
+            "机场路",
+            "云城西路",
+            "广园中路",
+            "白云大道北",
+            "广州大道北",
+            "沙太路",
+            "同泰路",
+            "石槎路",
+        ),
+        14,
+        8,
+    ),
+    District(
+        "huangpu",
+        "黄埔区",
+        23.1812,
+        113.4809,
+        (
+            "黄埔街道",
+            "红山街道",
+            "鱼珠街道",
+            "大沙街道",
+            "文冲街道",
+            "萝岗街道",
+            "长岭街道",
+            "九龙镇",
+        ),
+        (
+            "开创大道",
+            "黄埔东路",
+            "大沙地东路",
+            "香雪大道",
+            "科学大道",
+            "丰乐北路",
+            "荔香路",
+            "九龙大道",
+        ),
+        9,
+        6,
+    ),
+    District(
+        "panyu",
+        "番禺区",
+        22.9377,
+        113.3843,
+        (
+            "市桥街道",
+            "沙头街道",
+            "东环街道",
+            "大石街道",
+            "洛浦街道",
+            "钟村街道",
+            "石楼镇",
+            "南村镇",
+        ),
+        (
+            "市桥大北路",
+            "清河东路",
+            "桥南路",
+            "德兴路",
+            "禺山大道",
+            "番禺大道北",
+            "亚运大道",
+            "兴业大道",
+        ),
+        12,
+        7,
+    ),
+    District(
+        "huadu",
+        "花都区",
+        23.4036,
+        113.2201,
+        ("新华街道", "新雅街道", "秀全街道", "花城街道", "狮岭镇", "炭步镇", "赤坭镇"),
+        ("新华路", "迎宾大道", "公益路", "凤凰北路", "云山大道", "商业大道", "建设北路"),
+        9,
+        6,
+    ),
+    District(
+        "nansha",
+        "南沙区",
+        22.8016,
+        113.5251,
+        ("南沙街道", "珠江街道", "龙穴街道", "黄阁镇", "横沥镇", "东涌镇"),
+        ("进港大道", "环市大道", "凤凰大道", "黄阁大道", "港前大道", "金隆路", "海滨路"),
+        7,
+        5,
+    ),
+    District(
+        "conghua",
+        "从化区",
+        23.5486,
+        113.5866,
+        ("街口街道", "江埔街道", "城郊街道", "太平镇", "温泉镇", "鳌头镇"),
+        ("河滨北路", "河滨南路", "新城东路", "从城大道", "中田路", "广从南路", "旺城大道"),
+        7,
+        6,
+    ),
+    District(
+        "zengcheng",
+        "增城区",
+        23.2613,
+        113.8108,
+        ("荔城街道", "增江街道", "朱村街道", "永宁街道", "新塘镇", "石滩镇", "中新镇"),
+        ("荔城大道", "增城大道", "府佑路", "光明东路", "新塘大道", "挂绿路", "荔乡路", "增江大道"),
+        9,
+        6,
+    ),
 ]
 DISTRICT_BY_NAME = {d.name: d for d in DISTRICTS}
 
 # District-level institutions that only some districts have (the rest have one of each).
 FUNERAL_HOMES = {
-    "白云区": "广州市殡仪馆", "番禺区": "番禺区殡仪馆", "花都区": "花都区殡仪馆",
-    "增城区": "增城区殡仪馆", "从化区": "从化区殡仪馆", "南沙区": "南沙区殡仪馆",
-    "黄埔区": "黄埔区殡仪服务站", "天河区": "天河区殡仪服务站",
+    "白云区": "广州市殡仪馆",
+    "番禺区": "番禺区殡仪馆",
+    "花都区": "花都区殡仪馆",
+    "增城区": "增城区殡仪馆",
+    "从化区": "从化区殡仪馆",
+    "南沙区": "南沙区殡仪馆",
+    "黄埔区": "黄埔区殡仪服务站",
+    "天河区": "天河区殡仪服务站",
 }
 WELFARE_HOMES = {
-    "番禺区": "番禺区福利院", "花都区": "花都区福利院", "增城区": "增城区福利院",
-    "从化区": "从化区福利院", "南沙区": "南沙区福利院", "黄埔区": "黄埔区福利院",
-    "白云区": "白云区儿童福利院", "海珠区": "海珠区儿童福利院",
+    "番禺区": "番禺区福利院",
+    "花都区": "花都区福利院",
+    "增城区": "增城区福利院",
+    "从化区": "从化区福利院",
+    "南沙区": "南沙区福利院",
+    "黄埔区": "黄埔区福利院",
+    "白云区": "白云区儿童福利院",
+    "海珠区": "海珠区儿童福利院",
 }
 SANATORIA = {
-    "越秀区": "广州市第三军队离休干部休养所", "海珠区": "广州市第四军队离休干部休养所",
-    "天河区": "广州市军队离退休干部第五休养所", "白云区": "白云区军队离退休干部休养所",
+    "越秀区": "广州市第三军队离休干部休养所",
+    "海珠区": "广州市第四军队离休干部休养所",
+    "天河区": "广州市军队离退休干部第五休养所",
+    "白云区": "白云区军队离退休干部休养所",
     "荔湾区": "荔湾区军队离退休干部休养所",
 }
 # A few elder-care homes named by hand, so that demo users can belong to one.
 FEATURED_ELDER_CARE = {"越秀区": ("东山街道", "越秀区东山颐养院", 320)}
 
 ELDER_CARE_BRANDS = (
-    "松鹤", "寿星", "康乐", "福寿", "颐和", "乐善", "仁爱", "安康", "泰康", "银龄", "椿萱", "慈心",
-    "怡年", "馨园", "百福", "康泰", "长青", "夕阳红", "荣华", "瑞颐",
+    "松鹤",
+    "寿星",
+    "康乐",
+    "福寿",
+    "颐和",
+    "乐善",
+    "仁爱",
+    "安康",
+    "泰康",
+    "银龄",
+    "椿萱",
+    "慈心",
+    "怡年",
+    "馨园",
+    "百福",
+    "康泰",
+    "长青",
+    "夕阳红",
+    "荣华",
+    "瑞颐",
 )
 ELDER_CARE_SUFFIXES = ("护养院", "养老院", "颐养院", "敬老院", "康养中心", "老年公寓")
 
 SURNAMES = (
-    "陈", "李", "黄", "梁", "张", "林", "刘", "何", "罗", "郭", "吴", "邓", "冯", "麦", "谭", "周",
-    "叶", "杨", "曾", "潘", "朱", "钟", "赵", "卢", "苏", "郑", "蔡", "区", "温", "关", "莫", "陆",
+    "陈",
+    "李",
+    "黄",
+    "梁",
+    "张",
+    "林",
+    "刘",
+    "何",
+    "罗",
+    "郭",
+    "吴",
+    "邓",
+    "冯",
+    "麦",
+    "谭",
+    "周",
+    "叶",
+    "杨",
+    "曾",
+    "潘",
+    "朱",
+    "钟",
+    "赵",
+    "卢",
+    "苏",
+    "郑",
+    "蔡",
+    "区",
+    "温",
+    "关",
+    "莫",
+    "陆",
 )
 GIVEN_CHARS = (
-    "伟", "华", "明", "强", "玲", "芳", "敏", "静", "丽", "军", "勇", "杰", "婷", "燕", "辉", "峰",
-    "锦", "嘉", "颖", "慧", "文", "志", "浩", "晓", "少", "淑", "桂", "秀", "美", "建", "国", "永",
-    "健", "卓", "欣", "宇", "俊", "泽", "瑞", "彤", "兰", "珍", "英", "荣", "坤", "炳", "耀", "添",
+    "伟",
+    "华",
+    "明",
+    "强",
+    "玲",
+    "芳",
+    "敏",
+    "静",
+    "丽",
+    "军",
+    "勇",
+    "杰",
+    "婷",
+    "燕",
+    "辉",
+    "峰",
+    "锦",
+    "嘉",
+    "颖",
+    "慧",
+    "文",
+    "志",
+    "浩",
+    "晓",
+    "少",
+    "淑",
+    "桂",
+    "秀",
+    "美",
+    "建",
+    "国",
+    "永",
+    "健",
+    "卓",
+    "欣",
+    "宇",
+    "俊",
+    "泽",
+    "瑞",
+    "彤",
+    "兰",
+    "珍",
+    "英",
+    "荣",
+    "坤",
+    "炳",
+    "耀",
+    "添",
 )
 MOBILE_PREFIXES = (
-    "130", "131", "132", "133", "135", "136", "137", "138", "139",
-    "150", "152", "155", "157", "158", "159", "180", "186", "187", "188", "189",
+    "130",
+    "131",
+    "132",
+    "133",
+    "135",
+    "136",
+    "137",
+    "138",
+    "139",
+    "150",
+    "152",
+    "155",
+    "157",
+    "158",
+    "159",
+    "180",
+    "186",
+    "187",
+    "188",
+    "189",
 )
 
 
@@ -290,22 +594,39 @@ class _DistrictBuilder:
 
     def build(self) -> list[UnitSpec]:
         d, rng = self.d, self.rng
-        self.units.append(UnitSpec(
-            code=self.code, name=f"{d.name}民政局", short_name=d.name,
-            kind=OrgKind.DISTRICT_BUREAU, parent=ROOT_CODE, address=self.address(),
-            latitude=_decimal(d.lat), longitude=_decimal(d.lng),
-            contact_name=_person(rng), contact_phone=_landline(rng),
-        ))
+        self.units.append(
+            UnitSpec(
+                code=self.code,
+                name=f"{d.name}民政局",
+                short_name=d.name,
+                kind=OrgKind.DISTRICT_BUREAU,
+                parent=ROOT_CODE,
+                address=self.address(),
+                latitude=_decimal(d.lat),
+                longitude=_decimal(d.lng),
+                contact_name=_person(rng),
+                contact_phone=_landline(rng),
+            )
+        )
         for number, street in enumerate(d.streets, start=1):
             code = f"{self.code}-S{number:02d}"
             lat, lng = _near(rng, d.lat, d.lng, 2000)
             self.street_codes[street] = code
             self.street_centres[street] = (lat, lng)
-            self.units.append(UnitSpec(
-                code=code, name=f"{d.name}{street}", short_name=street, kind=OrgKind.STREET,
-                parent=self.code, address=self.address(), latitude=_decimal(lat),
-                longitude=_decimal(lng), contact_name=_person(rng), contact_phone=_landline(rng),
-            ))
+            self.units.append(
+                UnitSpec(
+                    code=code,
+                    name=f"{d.name}{street}",
+                    short_name=street,
+                    kind=OrgKind.STREET,
+                    parent=self.code,
+                    address=self.address(),
+                    latitude=_decimal(lat),
+                    longitude=_decimal(lng),
+                    contact_name=_person(rng),
+                    contact_phone=_landline(rng),
+                )
+            )
         self.district_level()
         self.elder_care()
         self.street_stations(InstitutionType.COLD_SHELTER, "防寒庇护站", 4, places=(20, 80))
@@ -313,9 +634,16 @@ class _DistrictBuilder:
         self.households()
         return self.units
 
-    def institution(self, *, name: str, itype: str, street: str | None = None,
-                    capacity: int | None = None, contact_name: str = "",
-                    address: str = "") -> None:
+    def institution(
+        self,
+        *,
+        name: str,
+        itype: str,
+        street: str | None = None,
+        capacity: int | None = None,
+        contact_name: str = "",
+        address: str = "",
+    ) -> None:
         if name in self.names:
             raise ValueError(f"duplicate demo institution name {name}")
         self.names.add(name)
@@ -327,36 +655,54 @@ class _DistrictBuilder:
             parent = self.street_codes[street]
             # Within 1 km of a street centre that is within 2 km of the district centre.
             lat, lng = _near(self.rng, *self.street_centres[street], 1000)
-        self.units.append(UnitSpec(
-            code=f"{parent}-I{self.serial:03d}", name=name, kind=OrgKind.INSTITUTION,
-            parent=parent, institution_type=itype,
-            supervising_department=SUPERVISOR_BY_TYPE[itype],
-            address=address or self.address(), latitude=_decimal(lat), longitude=_decimal(lng),
-            contact_name=contact_name or _person(self.rng), contact_phone=_mobile(self.rng),
-            capacity=capacity,
-        ))
+        self.units.append(
+            UnitSpec(
+                code=f"{parent}-I{self.serial:03d}",
+                name=name,
+                kind=OrgKind.INSTITUTION,
+                parent=parent,
+                institution_type=itype,
+                supervising_department=SUPERVISOR_BY_TYPE[itype],
+                address=address or self.address(),
+                latitude=_decimal(lat),
+                longitude=_decimal(lng),
+                contact_name=contact_name or _person(self.rng),
+                contact_phone=_mobile(self.rng),
+                capacity=capacity,
+            )
+        )
 
     def district_level(self) -> None:
         name = self.d.name
         self.institution(name=f"{name}婚姻登记处", itype=InstitutionType.MARRIAGE_REGISTRY)
-        self.institution(name=f"{name}救助管理站", itype=InstitutionType.RESCUE_STATION,
-                         capacity=self.rng.randrange(40, 161, 10))
+        self.institution(
+            name=f"{name}救助管理站",
+            itype=InstitutionType.RESCUE_STATION,
+            capacity=self.rng.randrange(40, 161, 10),
+        )
         if name in FUNERAL_HOMES:
             self.institution(name=FUNERAL_HOMES[name], itype=InstitutionType.FUNERAL_HOME)
         if name in WELFARE_HOMES:
-            self.institution(name=WELFARE_HOMES[name], itype=InstitutionType.WELFARE_HOME,
-                             capacity=self.rng.randrange(60, 301, 20))
+            self.institution(
+                name=WELFARE_HOMES[name],
+                itype=InstitutionType.WELFARE_HOME,
+                capacity=self.rng.randrange(60, 301, 20),
+            )
         if name in SANATORIA:
-            self.institution(name=SANATORIA[name], itype=InstitutionType.VETERAN_SANATORIUM,
-                             capacity=self.rng.randrange(80, 241, 10))
+            self.institution(
+                name=SANATORIA[name],
+                itype=InstitutionType.VETERAN_SANATORIUM,
+                capacity=self.rng.randrange(80, 241, 10),
+            )
 
     def elder_care(self) -> None:
         d, rng = self.d, self.rng
         count = d.elder_care
         if d.name in FEATURED_ELDER_CARE:
             street, home, beds = FEATURED_ELDER_CARE[d.name]
-            self.institution(name=home, itype=InstitutionType.ELDER_CARE, street=street,
-                             capacity=beds)
+            self.institution(
+                name=home, itype=InstitutionType.ELDER_CARE, street=street, capacity=beds
+            )
             count -= 1
         # Every street has its 颐康中心 (the street's comprehensive elder-care centre) as far as
         # the count allows; the rest are 长者照护之家 and private homes.
@@ -364,9 +710,12 @@ class _DistrictBuilder:
         for street in streets[:count]:
             if count <= 0:
                 break
-            self.institution(name=f"{_street_short(street)}颐康中心",
-                             itype=InstitutionType.ELDER_CARE, street=street,
-                             capacity=rng.randrange(40, 151, 10))
+            self.institution(
+                name=f"{_street_short(street)}颐康中心",
+                itype=InstitutionType.ELDER_CARE,
+                street=street,
+                capacity=rng.randrange(40, 151, 10),
+            )
             count -= 1
         while count > 0:
             street = rng.choice(streets)
@@ -379,16 +728,22 @@ class _DistrictBuilder:
                 beds = rng.randrange(80, 601, 20)
             if name in self.names:
                 continue
-            self.institution(name=name, itype=InstitutionType.ELDER_CARE, street=street,
-                             capacity=beds)
+            self.institution(
+                name=name, itype=InstitutionType.ELDER_CARE, street=street, capacity=beds
+            )
             count -= 1
 
-    def street_stations(self, itype: str, suffix: str, count: int,
-                        places: tuple[int, int] | None = None) -> None:
+    def street_stations(
+        self, itype: str, suffix: str, count: int, places: tuple[int, int] | None = None
+    ) -> None:
         for street in self.rng.sample(list(self.d.streets), count):
             capacity = self.rng.randrange(places[0], places[1] + 1, 5) if places else None
-            self.institution(name=f"{_street_short(street)}{suffix}", itype=itype,
-                             street=street, capacity=capacity)
+            self.institution(
+                name=f"{_street_short(street)}{suffix}",
+                itype=itype,
+                street=street,
+                capacity=capacity,
+            )
 
     def households(self) -> None:
         rng, made = self.rng, 0
@@ -400,31 +755,63 @@ class _DistrictBuilder:
             street = rng.choice(self.d.streets)
             flat = f"{rng.randint(1, 30)}{rng.randint(1, 8):02d}房"
             address = f"{self.address()}{flat}"
-            self.institution(name=name, itype=InstitutionType.LOW_INCOME_HOUSEHOLD,
-                             street=street, contact_name=person, address=address)
+            self.institution(
+                name=name,
+                itype=InstitutionType.LOW_INCOME_HOUSEHOLD,
+                street=street,
+                contact_name=person,
+                address=address,
+            )
             made += 1
 
 
 @cache
 def _units() -> tuple[UnitSpec, ...]:
     rng = random.Random(f"{SEED}:bureau")
-    units = [UnitSpec(code=ROOT_CODE, name=ROOT[0], short_name=ROOT[1], kind=OrgKind.BUREAU,
-                      parent=None, address=ROOT[2], latitude=_decimal(23.1285),
-                      longitude=_decimal(113.2738), contact_phone=_landline(rng))]
+    units = [
+        UnitSpec(
+            code=ROOT_CODE,
+            name=ROOT[0],
+            short_name=ROOT[1],
+            kind=OrgKind.BUREAU,
+            parent=None,
+            address=ROOT[2],
+            latitude=_decimal(23.1285),
+            longitude=_decimal(113.2738),
+            contact_phone=_landline(rng),
+        )
+    ]
     for code, name, short in DEPARTMENTS:
-        units.append(UnitSpec(code=code, name=name, short_name=short, kind=OrgKind.DEPARTMENT,
-                              parent=ROOT_CODE, address=ROOT[2], contact_name=_person(rng),
-                              contact_phone=_landline(rng)))
+        units.append(
+            UnitSpec(
+                code=code,
+                name=name,
+                short_name=short,
+                kind=OrgKind.DEPARTMENT,
+                parent=ROOT_CODE,
+                address=ROOT[2],
+                contact_name=_person(rng),
+                contact_phone=_landline(rng),
+            )
+        )
     for code, name, short, department, district_name in AFFILIATED_UNITS:
         district = DISTRICT_BY_NAME[district_name]
         lat, lng = _near(rng, district.lat, district.lng, 3000)
-        units.append(UnitSpec(
-            code=code, name=name, short_name=short, kind=OrgKind.AFFILIATED_UNIT,
-            parent=ROOT_CODE, supervising_department=department,
-            address=f"广州市{district_name}{rng.choice(district.roads)}{rng.randint(1, 480)}号",
-            latitude=_decimal(lat), longitude=_decimal(lng), contact_name=_person(rng),
-            contact_phone=_landline(rng),
-        ))
+        units.append(
+            UnitSpec(
+                code=code,
+                name=name,
+                short_name=short,
+                kind=OrgKind.AFFILIATED_UNIT,
+                parent=ROOT_CODE,
+                supervising_department=department,
+                address=f"广州市{district_name}{rng.choice(district.roads)}{rng.randint(1, 480)}号",
+                latitude=_decimal(lat),
+                longitude=_decimal(lng),
+                contact_name=_person(rng),
+                contact_phone=_landline(rng),
+            )
+        )
     names: set[str] = set()
     for index, district in enumerate(DISTRICTS, start=1):
         units.extend(_DistrictBuilder(index, district, names).build())
@@ -463,10 +850,8 @@ _PEOPLE = [
     ("admin", "郑志远", "信息中心工程师", "GZMZ-BGS", [(Role.SYSADMIN, None)]),
     ("auditor", "冯婉清", "安全审计员", "GZMZ-BGS", [(Role.AUDITOR, None)]),
     ("zxb_head", "陈卫东", "专项办主任", _OFFICE, [(Role.OFFICE_HEAD, None)]),
-    ("zxb01", "黄俊杰", "专项办副主任", _OFFICE,
-     [(Role.SUPERVISOR, None), (Role.INSPECTOR, None)]),
-    ("zxb02", "梁丽萍", "一级主任科员", _OFFICE,
-     [(Role.SUPERVISOR, None), (Role.INSPECTOR, None)]),
+    ("zxb01", "黄俊杰", "专项办副主任", _OFFICE, [(Role.SUPERVISOR, None), (Role.INSPECTOR, None)]),
+    ("zxb02", "梁丽萍", "一级主任科员", _OFFICE, [(Role.SUPERVISOR, None), (Role.INSPECTOR, None)]),
     ("zxb03", "李志强", "二级主任科员", _OFFICE, [(Role.SUPERVISOR, None)]),
     ("zxb04", "何秀英", "二级主任科员", _OFFICE, [(Role.SUPERVISOR, None)]),
     ("zxb05", "罗嘉明", "四级主任科员", _OFFICE, [(Role.SUPERVISOR, None)]),
@@ -475,17 +860,34 @@ _PEOPLE = [
     ("inspector2", "麦颖欣", "检查员", _OFFICE, [(Role.INSPECTOR, None)]),
     ("inspector3", "谭国华", "检查员", _OFFICE, [(Role.INSPECTOR, None)]),
     ("leader", "林振华", "局长", ROOT_CODE, [(Role.LEADER, None)]),
-    ("leader_tianhe", "周慧敏", "天河区民政局局长", "天河区民政局",
-     [(Role.LEADER, "天河区民政局")]),
-    ("dept_jiuzhu", "叶建明", "社会救助处副处长", "GZMZ-SHJZ",
-     [(Role.DEPARTMENT, "GZMZ-SHJZ")]),
-    ("dept_yanglao", "曾淑贞", "养老服务处一级主任科员", "GZMZ-YLFW",
-     [(Role.DEPARTMENT, "GZMZ-YLFW")]),
+    (
+        "leader_tianhe",
+        "周慧敏",
+        "天河区民政局局长",
+        "天河区民政局",
+        [(Role.LEADER, "天河区民政局")],
+    ),
+    ("dept_jiuzhu", "叶建明", "社会救助处副处长", "GZMZ-SHJZ", [(Role.DEPARTMENT, "GZMZ-SHJZ")]),
+    (
+        "dept_yanglao",
+        "曾淑贞",
+        "养老服务处一级主任科员",
+        "GZMZ-YLFW",
+        [(Role.DEPARTMENT, "GZMZ-YLFW")],
+    ),
 ]
 _DISTRICT_LIAISONS = {
-    "yuexiu": "张嘉欣", "haizhu": "刘永康", "liwan": "潘美玲", "tianhe": "杨浩然",
-    "baiyun": "钟少华", "huangpu": "郭桂芳", "panyu": "卢志明", "huadu": "苏婷婷",
-    "nansha": "区俊豪", "conghua": "温秀兰", "zengcheng": "蔡锦荣",
+    "yuexiu": "张嘉欣",
+    "haizhu": "刘永康",
+    "liwan": "潘美玲",
+    "tianhe": "杨浩然",
+    "baiyun": "钟少华",
+    "huangpu": "郭桂芳",
+    "panyu": "卢志明",
+    "huadu": "苏婷婷",
+    "nansha": "区俊豪",
+    "conghua": "温秀兰",
+    "zengcheng": "蔡锦荣",
 }
 # username, real name, title, unit name
 _UNIT_LIAISONS = [
@@ -508,14 +910,26 @@ def _users() -> tuple[UserSpec, ...]:
     people = list(_PEOPLE)
     for district in DISTRICTS:
         bureau = f"{district.name}民政局"
-        people.append((f"liaison_{district.pinyin}", _DISTRICT_LIAISONS[district.pinyin],
-                       "办公室联络员", bureau, [(Role.UNIT_LIAISON, bureau)]))
+        people.append(
+            (
+                f"liaison_{district.pinyin}",
+                _DISTRICT_LIAISONS[district.pinyin],
+                "办公室联络员",
+                bureau,
+                [(Role.UNIT_LIAISON, bureau)],
+            )
+        )
     for username, real_name, title, unit in _UNIT_LIAISONS:
         people.append((username, real_name, title, unit, [(Role.UNIT_LIAISON, unit)]))
     return tuple(
-        UserSpec(username=username, real_name=real_name, title=title, org_unit=_code(unit),
-                 phone=_mobile(rng),
-                 roles=tuple((str(role), _code(scope)) for role, scope in roles))
+        UserSpec(
+            username=username,
+            real_name=real_name,
+            title=title,
+            org_unit=_code(unit),
+            phone=_mobile(rng),
+            roles=tuple((str(role), _code(scope)) for role, scope in roles),
+        )
         for username, real_name, title, unit, roles in people
     )
 

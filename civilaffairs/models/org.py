@@ -20,8 +20,12 @@ class OrgUnit(models.Model):
         _("institution type"), max_length=30, choices=InstitutionType.choices, blank=True
     )
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent unit"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="children",
+        "self",
+        verbose_name=_("parent unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     # Materialised path of zero-padded ids: subtree queries are one indexed prefix match.
     path = models.CharField(max_length=255, db_index=True, editable=False)
@@ -29,21 +33,38 @@ class OrgUnit(models.Model):
     # The district bureau this unit lies under (itself for a district bureau), kept on every row
     # so that "by district" filters and figures need no tree walk.
     district = models.ForeignKey(
-        "self", verbose_name=_("district"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+", editable=False,
+        "self",
+        verbose_name=_("district"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
     )
     supervising_department = models.ForeignKey(
-        "self", verbose_name=_("supervising department"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="supervised_units",
+        "self",
+        verbose_name=_("supervising department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="supervised_units",
         limit_choices_to={"kind": OrgKind.DEPARTMENT},
     )
     address = models.CharField(_("address"), max_length=200, blank=True)
     latitude = models.DecimalField(
-        _("latitude"), max_digits=9, decimal_places=6, null=True, blank=True,
+        _("latitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(-90), MaxValueValidator(90)],
     )
     longitude = models.DecimalField(
-        _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True,
+        _("longitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(-180), MaxValueValidator(180)],
     )
     contact_name = models.CharField(_("contact person"), max_length=50, blank=True)
@@ -80,11 +101,11 @@ class OrgUnit(models.Model):
     def __str__(self):
         return self.name
 
-    @property
-    def is_household(self) -> bool:
-        return self.institution_type == InstitutionType.LOW_INCOME_HOUSEHOLD
-
     def get_absolute_url(self):
         from django.urls import reverse
 
         return reverse("orgunit-detail", args=[self.pk])
+
+    @property
+    def is_household(self) -> bool:
+        return self.institution_type == InstitutionType.LOW_INCOME_HOUSEHOLD

@@ -14,13 +14,17 @@ class CivilUserManager(UserManager.from_queryset(UserQuerySet)):
 
 
 class User(AbstractUser):
-    """A person who signs in: bureau staff, an inspector, a unit's liaison, a leader, IT or audit."""
+    """A person who signs in: bureau staff, an inspector, a liaison, a leader, IT or audit."""
 
     real_name = models.CharField(_("real name"), max_length=50)
     phone = models.CharField(_("mobile phone"), max_length=20, blank=True)
     org_unit = models.ForeignKey(
-        "civilaffairs.OrgUnit", verbose_name=_("org unit"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="members",
+        "civilaffairs.OrgUnit",
+        verbose_name=_("org unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
     )
     title = models.CharField(_("job title"), max_length=50, blank=True)
 
@@ -91,8 +95,12 @@ class RoleAssignment(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="roles")
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     scope = models.ForeignKey(
-        "civilaffairs.OrgUnit", verbose_name=_("scope"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        "civilaffairs.OrgUnit",
+        verbose_name=_("scope"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         help_text=_("The org subtree the role applies to; empty for system roles."),
     )
     granted_at = models.DateTimeField(auto_now_add=True)

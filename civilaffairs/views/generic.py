@@ -95,8 +95,9 @@ class ObjectListView(RoleRequiredMixin, VisibleQuerysetMixin, TemplateView):
         queryset = self.get_queryset()
         if self.filterset_class is None:
             return None, queryset
-        filterset = self.filterset_class(self.request.GET or None, queryset=queryset,
-                                         request=self.request)
+        filterset = self.filterset_class(
+            self.request.GET or None, queryset=queryset, request=self.request
+        )
         if filterset.is_bound and not filterset.is_valid():
             return filterset, queryset.none()
         return filterset, filterset.qs
@@ -131,11 +132,19 @@ class ObjectListView(RoleRequiredMixin, VisibleQuerysetMixin, TemplateView):
         for key in ("page", "_"):
             query.pop(key, None)
         context = self.get_context_data(
-            filterset=filterset, page_obj=page, paginator=paginator, rows=rows,
-            columns=columns, sort=sort, query=query.urlencode(),
-            query_without_sort=_without(query, "sort"), title=self.title,
-            empty_message=self.empty_message, page_sizes=self.page_sizes,
-            page_size=self.get_page_size(), can_export=bool(self.export_filename),
+            filterset=filterset,
+            page_obj=page,
+            paginator=paginator,
+            rows=rows,
+            columns=columns,
+            sort=sort,
+            query=query.urlencode(),
+            query_without_sort=_without(query, "sort"),
+            title=self.title,
+            empty_message=self.empty_message,
+            page_sizes=self.page_sizes,
+            page_size=self.get_page_size(),
+            can_export=bool(self.export_filename),
             total=paginator.count,
         )
         template = self.partial_template_name if request.htmx else self.template_name
@@ -148,8 +157,12 @@ class ObjectListView(RoleRequiredMixin, VisibleQuerysetMixin, TemplateView):
             for obj in queryset[: self.export_limit].iterator(chunk_size=2000)
         )
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-        return xlsx_response(f"{self.export_filename}-{stamp}.xlsx", str(self.title),
-                             [str(c.label) for c in columns], rows)
+        return xlsx_response(
+            f"{self.export_filename}-{stamp}.xlsx",
+            str(self.title),
+            [str(c.label) for c in columns],
+            rows,
+        )
 
 
 def _without(query, key):

@@ -7,10 +7,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
 from civilaffairs.choices import OrgKind, Role
-from civilaffairs.masking import mask_name, mask_phone
 from civilaffairs.filtersets import AuditEventFilterSet, OrgUnitFilterSet, UserFilterSet
+from civilaffairs.masking import mask_name, mask_phone
 from civilaffairs.models import AuditEvent, OrgUnit, User
-from civilaffairs.navigation import BUSINESS
+from civilaffairs.navigation import DIRECTORY_ROLES
 from civilaffairs.services import audit_record
 from civilaffairs.views.generic import (
     Column,
@@ -19,15 +19,17 @@ from civilaffairs.views.generic import (
     RoleRequiredMixin,
 )
 
-DIRECTORY_ROLES = BUSINESS + (Role.SYSADMIN,)
-
 ROLE_INTRO = {
-    Role.SUPERVISOR: _("Plan inspections, issue rectification orders, verify and close them, "
-                       "draft flash reports and run daily reporting."),
+    Role.SUPERVISOR: _(
+        "Plan inspections, issue rectification orders, verify and close them, "
+        "draft flash reports and run daily reporting."
+    ),
     Role.OFFICE_HEAD: _("Approve plans, review flash reports and approve deadline extensions."),
     Role.INSPECTOR: _("See your assigned visits and record findings on site from your phone."),
-    Role.UNIT_LIAISON: _("Acknowledge rectification orders, report rectification with evidence "
-                         "and file your unit's daily report."),
+    Role.UNIT_LIAISON: _(
+        "Acknowledge rectification orders, report rectification with evidence "
+        "and file your unit's daily report."
+    ),
     Role.DEPARTMENT: _("Follow the items transferred to your department and verify them."),
     Role.LEADER: _("Read the dashboards, sign off flash reports and read the briefs."),
     Role.AUDITOR: _("Read the audit trail."),
@@ -45,8 +47,7 @@ class HomeView(RoleRequiredMixin, TemplateView):
         user = self.request.user
         context = super().get_context_data(**kwargs)
         context["intros"] = [
-            (Role(a.role).label, ROLE_INTRO[Role(a.role)], a.scope)
-            for a in user.role_assignments
+            (Role(a.role).label, ROLE_INTRO[Role(a.role)], a.scope) for a in user.role_assignments
         ]
         if user.has_role(*DIRECTORY_ROLES):
             units = OrgUnit.objects.visible_to(user).filter(active=True)
@@ -76,18 +77,33 @@ class OrgUnitListView(ObjectListView):
         Column("name", _("Name"), lambda u: u.name, order_by="name", link=_unit_link),
         Column("code", _("Code"), lambda u: u.code, order_by="code"),
         Column("kind", _("Kind"), lambda u: u.get_kind_display(), order_by="kind"),
-        Column("institution_type", _("Institution type"),
-               lambda u: u.get_institution_type_display(), order_by="institution_type"),
-        Column("district", _("District"), lambda u: u.district.name if u.district else "",
-               order_by="district__name"),
-        Column("parent", _("Parent unit"), lambda u: u.parent.name if u.parent else "",
-               export=True),
+        Column(
+            "institution_type",
+            _("Institution type"),
+            lambda u: u.get_institution_type_display(),
+            order_by="institution_type",
+        ),
+        Column(
+            "district",
+            _("District"),
+            lambda u: u.district.name if u.district else "",
+            order_by="district__name",
+        ),
+        Column(
+            "parent", _("Parent unit"), lambda u: u.parent.name if u.parent else "", export=True
+        ),
         Column("address", _("Address"), lambda u: u.address),
-        Column("active", _("Status"), lambda u: u.active, order_by="active",
-               html=lambda u: format_html(
-                   '<span class="badge text-bg-{}">{}</span>',
-                   "success" if u.active else "secondary",
-                   _("Active") if u.active else _("Inactive"))),
+        Column(
+            "active",
+            _("Status"),
+            lambda u: u.active,
+            order_by="active",
+            html=lambda u: format_html(
+                '<span class="badge text-bg-{}">{}</span>',
+                "success" if u.active else "secondary",
+                _("Active") if u.active else _("Inactive"),
+            ),
+        ),
     ]
 
     def decorate_queryset(self, queryset):
@@ -140,8 +156,9 @@ class OrgUnitDetailView(ObjectDetailView):
         step = len(unit.path) // max(unit.depth + 1, 1)
         prefixes = [unit.path[: step * i] for i in range(1, unit.depth + 1)]
         if prefixes:
-            ancestors = list(OrgUnit.objects.visible_to(user).filter(path__in=prefixes)
-                             .order_by("depth"))
+            ancestors = list(
+                OrgUnit.objects.visible_to(user).filter(path__in=prefixes).order_by("depth")
+            )
         context["ancestors"] = ancestors
         # Contacts are personal data: phones always masked, a household's person too.
         context["contact_name"] = (
@@ -159,20 +176,36 @@ class UserListView(ObjectListView):
     export_filename = "users"
     default_ordering = "username"
     columns = [
-        Column("real_name", _("Name"), lambda u: u.real_name, order_by="real_name",
-               link=lambda u: reverse("user-detail", args=[u.pk])),
+        Column(
+            "real_name",
+            _("Name"),
+            lambda u: u.real_name,
+            order_by="real_name",
+            link=lambda u: reverse("user-detail", args=[u.pk]),
+        ),
         Column("username", _("Username"), lambda u: u.username, order_by="username"),
-        Column("org_unit", _("Org unit"), lambda u: u.org_unit.name if u.org_unit else "",
-               order_by="org_unit__name"),
+        Column(
+            "org_unit",
+            _("Org unit"),
+            lambda u: u.org_unit.name if u.org_unit else "",
+            order_by="org_unit__name",
+        ),
         Column("title", _("Job title"), lambda u: u.title),
-        Column("roles", _("Roles"),
-               lambda u: "、".join(str(Role(a.role).label) for a in u.roles.all())),
+        Column(
+            "roles", _("Roles"), lambda u: "、".join(str(Role(a.role).label) for a in u.roles.all())
+        ),
         Column("phone", _("Mobile phone"), lambda u: u.phone_masked),
-        Column("is_active", _("Status"), lambda u: u.is_active, order_by="is_active",
-               html=lambda u: format_html(
-                   '<span class="badge text-bg-{}">{}</span>',
-                   "success" if u.is_active else "secondary",
-                   _("Active") if u.is_active else _("Inactive"))),
+        Column(
+            "is_active",
+            _("Status"),
+            lambda u: u.is_active,
+            order_by="is_active",
+            html=lambda u: format_html(
+                '<span class="badge text-bg-{}">{}</span>',
+                "success" if u.is_active else "secondary",
+                _("Active") if u.is_active else _("Inactive"),
+            ),
+        ),
     ]
 
     def decorate_queryset(self, queryset):
@@ -206,13 +239,24 @@ class AuditEventListView(ObjectListView):
         Column("object_id", _("Object id"), lambda e: e.object_id),
         Column("summary", _("Summary"), lambda e: e.summary),
         Column("ip", _("IP address"), lambda e: e.ip, order_by="ip"),
-        Column("changes", _("Changes"), lambda e: e.changes or "", export=True,
-               html=lambda e: format_html('<code class="small">{}</code>',
-                                          str(e.changes)[:160]) if e.changes else "—"),
+        Column(
+            "changes",
+            _("Changes"),
+            lambda e: e.changes or "",
+            export=True,
+            html=lambda e: (
+                format_html('<code class="small">{}</code>', str(e.changes)[:160])
+                if e.changes
+                else "—"
+            ),
+        ),
     ]
 
     def export(self, queryset):
-        audit_record(actor=self.request.user, action="audit.export",
-                     summary=_("Exported the audit trail"),
-                     changes={"filters": self.request.GET.dict()})
+        audit_record(
+            actor=self.request.user,
+            action="audit.export",
+            summary=_("Exported the audit trail"),
+            changes={"filters": self.request.GET.dict()},
+        )
         return super().export(queryset)

@@ -20,8 +20,17 @@ from civilaffairs.services import orgunit_create, orgunit_update, user_create
 
 # UnitSpec fields handed to the services as they are; supervising_department is resolved.
 PLAIN_FIELDS = (
-    "name", "short_name", "code", "kind", "institution_type", "address", "latitude",
-    "longitude", "contact_name", "contact_phone", "capacity",
+    "name",
+    "short_name",
+    "code",
+    "kind",
+    "institution_type",
+    "address",
+    "latitude",
+    "longitude",
+    "contact_name",
+    "contact_phone",
+    "capacity",
 )
 
 
@@ -81,8 +90,12 @@ def load_users(units: dict[str, OrgUnit], stats: Counter) -> None:
             stats["users_existing"] += 1
             continue
         user_create(
-            actor=None, username=spec.username, real_name=spec.real_name,
-            password=settings.DEMO_PASSWORD, org_unit=units[spec.org_unit], phone=spec.phone,
+            actor=None,
+            username=spec.username,
+            real_name=spec.real_name,
+            password=settings.DEMO_PASSWORD,
+            org_unit=units[spec.org_unit],
+            phone=spec.phone,
             title=spec.title,
             roles=[(role, units[scope] if scope else None) for role, scope in spec.roles],
         )
