@@ -75,7 +75,7 @@ ORG_FIELDS = (
 
 def _validate_unit(unit: OrgUnit):
     try:
-        unit.full_clean(exclude=["path", "district", "parent"])
+        unit.full_clean(exclude=["path", "district", "parent"], validate_unique=False)
     except ValidationError as exc:
         raise ServiceError(
             "；".join(f"{m}" for msgs in exc.message_dict.values() for m in msgs)
@@ -135,6 +135,7 @@ def orgunit_update(*, actor, unit: OrgUnit, parent: OrgUnit | None = None, **fie
     _require_sysadmin(actor)
     unit = OrgUnit.objects.select_for_update().get(pk=unit.pk)
     before = {f: getattr(unit, f) for f in ORG_FIELDS}
+    old_parent_id = unit.parent_id
     for name, value in fields.items():
         if name not in ORG_FIELDS:
             raise ServiceError(_("Unknown fields: %(fields)s") % {"fields": name})
@@ -160,8 +161,9 @@ def orgunit_update(*, actor, unit: OrgUnit, parent: OrgUnit | None = None, **fie
             path=Concat(Value(unit.path), Substr(F("path"), len(old_path) + 1)),
             depth=F("depth") - old_depth + unit.depth,
         )
+        unit.save()
         _refresh_districts(unit)
-        changes["parent"] = [before.get("parent"), parent.pk]
+        changes["parent"] = [old_parent_id, parent.pk]
     unit.save()
     if changes:
         audit_record(

@@ -5,6 +5,23 @@ from django.utils.translation import gettext_lazy as _
 from civilaffairs.querysets import VisibleQuerySet
 
 
+# Human labels of audit actions; each app registers its own with register_action().
+ACTION_LABELS: dict[str, str] = {
+    "orgunit.create": _("Org unit created"),
+    "orgunit.update": _("Org unit changed"),
+    "user.create": _("User created"),
+    "user.update": _("User changed"),
+    "role.grant": _("Role granted"),
+    "role.revoke": _("Role revoked"),
+    "attachment.create": _("File uploaded"),
+    "audit.export": _("Audit trail exported"),
+}
+
+
+def register_action(code: str, label) -> None:
+    ACTION_LABELS[code] = label
+
+
 class AuditEventQuerySet(VisibleQuerySet):
     def visible_to(self, user):
         # 三权分立: only auditors read the trail; the sysadmin does not.
@@ -50,3 +67,7 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.action}"
+
+    @property
+    def action_label(self) -> str:
+        return str(ACTION_LABELS.get(self.action, self.action))

@@ -58,6 +58,7 @@ class Column:
     link: Callable[[Any], str] | None = None
     html: Callable[[Any], str] | None = None
     export: bool = True
+    display: bool = True  # False: only in the Excel export
     css: str = ""
 
     def cell(self, obj):
@@ -126,7 +127,7 @@ class ObjectListView(RoleRequiredMixin, VisibleQuerysetMixin, TemplateView):
             return self.export(queryset)
         paginator = Paginator(queryset, self.get_page_size())
         page = paginator.get_page(request.GET.get("page"))
-        columns = self.get_columns()
+        columns = [c for c in self.get_columns() if c.display]
         rows = [(obj, [c.cell(obj) for c in columns]) for obj in page.object_list]
         query = request.GET.copy()
         for key in ("page", "_"):

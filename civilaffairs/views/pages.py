@@ -233,7 +233,8 @@ class AuditEventListView(ObjectListView):
     columns = [
         Column("at", _("Time"), lambda e: e.at, order_by="at"),
         Column("actor_name", _("Actor"), lambda e: e.actor_name, order_by="actor_name"),
-        Column("action", _("Action"), lambda e: e.action, order_by="action"),
+        Column("action", _("Action"), lambda e: e.action_label, order_by="action"),
+        Column("action_code", _("Action code"), lambda e: e.action, display=False),
         Column("object", _("Object"), lambda e: e.object_repr),
         Column("object_type", _("Object type"), lambda e: e.object_type),
         Column("object_id", _("Object id"), lambda e: e.object_id),
