@@ -10,6 +10,18 @@ from civilaffairs.choices import InstitutionType, OrgKind, Role
 from civilaffairs.models import AuditEvent, OrgUnit, User
 
 
+class AllYesNoSelect(django_filters.widgets.BooleanWidget):
+    """全部 / 是 / 否, instead of "unknown"."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.choices = (("", _("All")), ("true", _("Yes")), ("false", _("No")))
+
+
+def yes_no_filter(**kwargs):
+    return django_filters.BooleanFilter(widget=AllYesNoSelect, **kwargs)
+
+
 @extend_schema_field(OpenApiTypes.INT)
 class SubtreeFilter(django_filters.ModelChoiceFilter):
     """A unit id; matches objects in that unit's subtree (``field_name`` leads to OrgUnit)."""
@@ -37,11 +49,13 @@ class OrgUnitFilterSet(django_filters.FilterSet):
     institution_type = django_filters.ChoiceFilter(
         choices=InstitutionType.choices, label=_("Institution type")
     )
-    district = django_filters.ModelChoiceFilter(queryset=visible_districts, label=_("District"))
+    district = django_filters.ModelChoiceFilter(
+        queryset=visible_districts, label=_("District"), empty_label=_("All")
+    )
     within = SubtreeFilter(
         field_name="", queryset=lambda request: visible_units(request), label=_("Within unit")
     )
-    active = django_filters.BooleanFilter(label=_("Active"))
+    active = yes_no_filter(label=_("Active"))
 
     class Meta:
         model = OrgUnit
@@ -67,7 +81,7 @@ class UserFilterSet(django_filters.FilterSet):
         queryset=lambda request: visible_units(request),
         label=_("Org unit (and below)"),
     )
-    is_active = django_filters.BooleanFilter(label=_("Active"))
+    is_active = yes_no_filter(label=_("Active"))
 
     class Meta:
         model = User

@@ -23,6 +23,21 @@ class MenuItem:
 
 MENU: list[MenuItem] = [
     MenuItem(_("Home"), "home", "house", tuple(Role.values)),
+    MenuItem(
+        _("Inspection plans"),
+        "inspections:plan-list",
+        "clipboard-check",
+        (Role.SUPERVISOR, Role.OFFICE_HEAD, Role.INSPECTOR, Role.LEADER),
+        _("Inspections"),
+    ),
+    MenuItem(_("Visits"), "inspections:visit-list", "geo-alt", BUSINESS, _("Inspections")),
+    MenuItem(
+        _("Findings"),
+        "inspections:finding-list",
+        "exclamation-triangle",
+        BUSINESS,
+        _("Inspections"),
+    ),
     MenuItem(_("Org directory"), "orgunit-list", "diagram-3", DIRECTORY_ROLES, _("Directory")),
     MenuItem(_("Org tree"), "orgunit-tree", "bezier2", DIRECTORY_ROLES, _("Directory")),
     MenuItem(_("Users"), "user-list", "people", DIRECTORY_ROLES, _("Directory")),

@@ -319,3 +319,32 @@ __all__ = [
     "user_create",
     "user_update",
 ]
+
+
+# --- Timelines ----------------------------------------------------------------------------
+
+
+def timeline_add(*, subject, actor, verb: str, note: str = "", data=None):
+    """Append a step to ``subject``'s timeline (inside the caller's transaction)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from civilaffairs.models import TimelineEntry
+
+    return TimelineEntry.objects.create(
+        content_type=ContentType.objects.get_for_model(type(subject)),
+        object_id=subject.pk,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        verb=verb,
+        note=note,
+        data=_jsonable(data or {}),
+    )
+
+
+def timeline_of(subject):
+    from django.contrib.contenttypes.models import ContentType
+
+    from civilaffairs.models import TimelineEntry
+
+    return TimelineEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(type(subject)), object_id=subject.pk
+    ).select_related("actor")

@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
@@ -42,7 +43,6 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -147,6 +147,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 
 # --- Internationalisation -----------------------------------------------------------------
+# The UI is Simplified Chinese for everyone, whatever language a browser asks for: no
+# LocaleMiddleware. Msgids are English; locale/zh_Hans holds the catalog.
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
@@ -157,19 +159,9 @@ USE_TZ = True
 # --- Static files and media ---------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-# Third-party front-end packages are pinned in package.json, installed by `npm ci` at set-up
-# and served from node_modules by prefix; nothing third-party is committed.
-_NODE = BASE_DIR / "node_modules"
-STATICFILES_DIRS = [BASE_DIR / "static"] + [
-    (prefix, _NODE / path)
-    for prefix, path in [
-        ("vendor/bootstrap", "bootstrap/dist"),
-        ("vendor/bootstrap-icons", "bootstrap-icons/font"),
-        ("vendor/htmx", "htmx.org/dist"),
-        ("vendor/echarts", "echarts/dist"),
-    ]
-    if (_NODE / path).is_dir()
-]
+# Third-party front-end packages are pinned in package.json, installed by `npm ci` at set-up and
+# copied into static/vendor/ (ignored by git) by `manage.py vendor_assets`.
+STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 # Media is never served by URL: every file goes through the authenticated attachment view.
 MEDIA_URL = "/media-not-served/"
@@ -270,6 +262,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
 }
+FILTERS_EMPTY_CHOICE_LABEL = _("All")
 SPECTACULAR_SETTINGS = {
     "TITLE": "五五督查 API",
     "DESCRIPTION": "REST API of 五五督查: the same services and visibility rules as the pages.",

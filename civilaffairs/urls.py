@@ -33,6 +33,8 @@ urlpatterns = [
     path("jsi18n/", cache_page(3600)(JavaScriptCatalog.as_view()), name="javascript-catalog"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("civilaffairs.api.urls")),
+    path("api/v1/", include("inspections.api.urls")),
+    path("inspections/", include("inspections.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -16,7 +16,9 @@ def test_paths_and_districts_follow_the_tree(city):
     assert city.district_a.district == city.district_a
     assert city.root.district is None
     assert set(OrgUnit.objects.subtree(city.district_a)) == {
-        city.district_a, city.street_a, city.inst_a
+        city.district_a,
+        city.street_a,
+        city.inst_a,
     }
 
 
@@ -41,19 +43,22 @@ def test_a_unit_cannot_move_under_itself(city):
 
 def test_only_sysadmin_manages_the_directory(city):
     with pytest.raises(PermissionDenied):
-        orgunit_create(actor=city["supervisor"], parent=city.root, code="X", name="X",
-                       kind="department")
+        orgunit_create(
+            actor=city["supervisor"], parent=city.root, code="X", name="X", kind="department"
+        )
     with pytest.raises(PermissionDenied):
         orgunit_update(actor=city["leader"], unit=city.inst_a, name="改名")
 
 
 def test_institution_needs_a_type_and_codes_are_unique(city):
     with pytest.raises(ServiceError):
-        orgunit_create(actor=None, parent=city.street_a, code="N1", name="无类型机构",
-                       kind="institution")
+        orgunit_create(
+            actor=None, parent=city.street_a, code="N1", name="无类型机构", kind="institution"
+        )
     with pytest.raises(ServiceError, match=city.inst_a.code):
-        orgunit_create(actor=None, parent=city.street_a, code=city.inst_a.code, name="重复",
-                       kind="street")
+        orgunit_create(
+            actor=None, parent=city.street_a, code=city.inst_a.code, name="重复", kind="street"
+        )
     assert not OrgUnit.objects.filter(name__in=["无类型机构", "重复"]).exists()
 
 
@@ -107,8 +112,9 @@ def test_phone_is_stored_whole_and_shown_masked(city, client):
 
 
 def test_api_token_authentication(city, client):
-    response = client.post(reverse("api-token"),
-                           {"username": "supervisor", "password": "Test@2026pw"})
+    response = client.post(
+        reverse("api-token"), {"username": "supervisor", "password": "Test@2026pw"}
+    )
     assert response.status_code == 200
     token = response.json()["token"]
     api = client.__class__()
@@ -122,14 +128,17 @@ def test_api_token_authentication(city, client):
 
 def test_api_filters_match_the_page_filters(city, client):
     client.force_login(city["supervisor"])
-    response = client.get(reverse("api-orgunit-list"),
-                          {"district": city.district_a.pk, "kind": "institution"})
+    response = client.get(
+        reverse("api-orgunit-list"), {"district": city.district_a.pk, "kind": "institution"}
+    )
     assert [row["id"] for row in response.json()["results"]] == [city.inst_a.pk]
     response = client.get(reverse("api-user-list"), {"role": "unit_liaison"})
     assert {row["username"] for row in response.json()["results"]} == {"liaison_a", "liaison_b"}
     within = client.get(reverse("api-orgunit-list"), {"within": city.district_a.pk})
     assert {row["id"] for row in within.json()["results"]} == {
-        city.district_a.pk, city.street_a.pk, city.inst_a.pk
+        city.district_a.pk,
+        city.street_a.pk,
+        city.inst_a.pk,
     }
 
 

@@ -4,7 +4,6 @@ from django.utils.translation import gettext_lazy as _
 
 from civilaffairs.querysets import VisibleQuerySet
 
-
 # Human labels of audit actions; each app registers its own with register_action().
 ACTION_LABELS: dict[str, str] = {
     "orgunit.create": _("Org unit created"),

@@ -9,6 +9,8 @@ want a stopped server started first only to be looked at or stopped again. The U
 used here: this command talks to the servers through their pid files and sockets only.
 """
 
+import logging
+
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
@@ -30,6 +32,8 @@ class Command(BaseCommand):
         parser.add_argument("action", choices=["status", "start", "stop"])
 
     def handle(self, *args, action, **options):
+        if options["verbosity"] < 2:
+            logging.getLogger("pgserver").setLevel(logging.WARNING)
         getattr(self, f"_{action}")()
 
     def _servers(self):

@@ -127,7 +127,9 @@ class Command(BaseCommand):
     def handle(self, *args, port=None, **options):
         port = port or env_int("PORT", 8000)
         self._output_lock = threading.Lock()
-        self._stop_requested = threading.Event()
+        # Plain flags: the signal handler must take no lock (it runs in the main thread, which
+        # may hold that very lock at the moment the signal arrives).
+        self._stop_requested = False
         self._force = False
         self._print_banner(port)
 
@@ -171,14 +173,13 @@ class Command(BaseCommand):
             # gunicorn >= 25.1 otherwise opens one control socket per user, shared by every
             # instance (a test run, a second demo).
             web.append("--no-control-socket")
-        celery = _venv_program("celery", "celery")
+        celery = [*_venv_program("celery", "celery"), "-A", "civilaffairs"]
+        # One worker: nothing to synchronise with at start-up, so no 1 s "mingle" wait.
+        worker = [*celery, "worker", "-l", "info", "--concurrency", "2", "--without-mingle"]
         return [
             Child("web", web),
-            Child(
-                "worker",
-                [*celery, "-A", "civilaffairs", "worker", "-l", "info"] + ["--concurrency", "2"],
-            ),
-            Child("beat", [*celery, "-A", "civilaffairs", "beat", "-l", "info"]),
+            Child("worker", worker),
+            Child("beat", [*celery, "beat", "-l", "info"]),
         ]
 
     def _print_banner(self, port: int) -> None:
@@ -212,9 +213,9 @@ class Command(BaseCommand):
     # --- running ----------------------------------------------------------------------------
 
     def _on_signal(self, signum, frame):
-        if self._stop_requested.is_set():
+        if self._stop_requested:
             self._force = True
-        self._stop_requested.set()
+        self._stop_requested = True
 
     def _say(self, text: str) -> None:
         with self._output_lock:
@@ -234,7 +235,7 @@ class Command(BaseCommand):
         env.setdefault("DJANGO_SETTINGS_MODULE", "civilaffairs.settings")
         preexec = _parent_death_signal()
         for child in children:
-            if self._stop_requested.is_set():
+            if self._stop_requested:
                 return
             try:
                 child.process = subprocess.Popen(
@@ -259,10 +260,11 @@ class Command(BaseCommand):
 
     def _watch(self, children: list[Child]) -> Child | None:
         """Wait for a signal (returns None) or for a child to exit (returns it)."""
-        while not self._stop_requested.wait(POLL_INTERVAL):
+        while not self._stop_requested:
             for child in children:
                 if child.process is not None and not child.running:
                     return child
+            time.sleep(POLL_INTERVAL)
         return None
 
     def _stop(self, children: list[Child]) -> None:
@@ -282,6 +284,10 @@ class Command(BaseCommand):
                     child.signal_group(signal.SIGKILL)
                 for child in started:
                     child.process.wait()
+                # Killed group members (gunicorn workers, pool processes) are reaped by init.
+                settle = time.monotonic() + 3
+                while any(c.group_alive() for c in started) and time.monotonic() < settle:
+                    time.sleep(0.05)
                 break
             time.sleep(0.1)
         self._join(started)

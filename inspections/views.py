@@ -1,0 +1,390 @@
+from django.contrib import messages
+from django.db.models import Count, Q
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _t
+from django.utils.translation import gettext_lazy as _
+from django.views import View
+from django.views.generic import FormView
+
+from civilaffairs.choices import BottomLine, Role
+from civilaffairs.exceptions import ServiceError
+from civilaffairs.navigation import BUSINESS
+from civilaffairs.services import timeline_of
+from civilaffairs.views.generic import (
+    Column,
+    ObjectDetailView,
+    ObjectListView,
+    RoleRequiredMixin,
+)
+from inspections import services
+from inspections.choices import Severity
+from inspections.filtersets import FindingFilterSet, PlanFilterSet, VisitFilterSet
+from inspections.forms import AmendForm, FindingAmendForm, PlanForm
+from inspections.models import Finding, InspectionPlan, Photo, Visit
+
+OFFICE = (Role.SUPERVISOR, Role.OFFICE_HEAD)
+PLAN_READERS = (*OFFICE, Role.INSPECTOR, Role.LEADER)
+
+STATE_BADGE = {
+    "draft": "secondary",
+    "submitted": "info",
+    "approved": "primary",
+    "in_progress": "warning",
+    "completed": "success",
+    "cancelled": "dark",
+    "planned": "secondary",
+    "open": "warning",
+    "transferred": "info",
+    "closed": "success",
+}
+SEVERITY_BADGE = {"general": "secondary", "serious": "warning", "major": "danger"}
+
+
+def state_badge(obj):
+    return format_html(
+        '<span class="badge text-bg-{}">{}</span>',
+        STATE_BADGE.get(obj.state, "secondary"),
+        obj.get_state_display(),
+    )
+
+
+def severity_badge(finding):
+    return format_html(
+        '<span class="badge text-bg-{}">{}</span>',
+        SEVERITY_BADGE.get(finding.severity, "secondary"),
+        finding.get_severity_display(),
+    )
+
+
+class PlanListView(ObjectListView):
+    model = InspectionPlan
+    allowed_roles = PLAN_READERS
+    filterset_class = PlanFilterSet
+    title = _("Inspection plans")
+    export_filename = "inspection-plans"
+    default_ordering = "-period_start"
+    columns = [
+        Column("code", _("Number"), lambda p: p.code, order_by="code"),
+        Column(
+            "title",
+            _("Title"),
+            lambda p: p.title,
+            order_by="title",
+            link=lambda p: reverse("inspections:plan-detail", args=[p.pk]),
+        ),
+        Column("method", _("Method"), lambda p: p.get_method_display(), order_by="method"),
+        Column(
+            "period",
+            _("Period"),
+            lambda p: f"{p.period_start:%Y-%m-%d} ~ {p.period_end:%m-%d}",
+            order_by="period_start",
+        ),
+        Column("progress", _("Visited"), lambda p: f"{p.visited_count}/{p.visit_count}"),
+        Column("findings", _("Findings"), lambda p: p.finding_count),
+        Column(
+            "state", _("State"), lambda p: p.get_state_display(), order_by="state", html=state_badge
+        ),
+    ]
+
+    def decorate_queryset(self, queryset):
+        return queryset.annotate(
+            visit_count=Count("visits", distinct=True),
+            visited_count=Count("visits", filter=Q(visits__state="submitted"), distinct=True),
+            finding_count=Count(
+                "visits__findings", filter=~Q(visits__findings__state="draft"), distinct=True
+            ),
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["can_create"] = self.request.user.has_role(*OFFICE)
+        context["create_url"] = reverse("inspections:plan-create")
+        return context
+
+
+class PlanCreateView(RoleRequiredMixin, FormView):
+    allowed_roles = OFFICE
+    form_class = PlanForm
+    template_name = "inspections/plan_form.html"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def form_valid(self, form):
+        try:
+            plan = services.plan_create(actor=self.request.user, **form.service_kwargs())
+        except ServiceError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
+            return self.form_invalid(form)
+        messages.success(
+            self.request, _t("The plan was drafted with %(n)s visits.") % {"n": plan.visits.count()}
+        )
+        return redirect(plan)
+
+
+class PlanDetailView(ObjectDetailView):
+    model = InspectionPlan
+    allowed_roles = PLAN_READERS
+    template_name = "inspections/plan_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        plan, user = self.object, self.request.user
+        visits = (
+            Visit.objects.visible_to(user)
+            .filter(plan=plan)
+            .select_related("target")
+            .annotate(finding_count=Count("findings", filter=~Q(findings__state="draft")))
+            .order_by("target__district__name", "target__name")
+        )
+        findings = Finding.objects.visible_to(user).filter(visit__plan=plan).exclude(state="draft")
+        grid = {
+            (r["bottom_line"], r["severity"]): r["n"]
+            for r in findings.values("bottom_line", "severity").annotate(n=Count("pk"))
+        }
+        context.update(
+            visits=visits,
+            visited=sum(1 for v in visits if v.state == "submitted"),
+            grid=[
+                (label, [grid.get((value, sev), 0) for sev in Severity.values])
+                for value, label in BottomLine.choices
+            ],
+            severities=Severity.labels,
+            finding_total=sum(grid.values()),
+            timeline=timeline_of(plan),
+            actions=self._actions(plan, user),
+            findings_url=reverse("inspections:finding-list") + f"?plan={plan.pk}",
+        )
+        return context
+
+    def _actions(self, plan, user):
+        available = []
+        for name, (sources, _target, roles) in services.PLAN_TRANSITIONS.items():
+            if plan.state in sources and user.has_role(*roles):
+                available.append((name, services.PLAN_VERB_LABELS[name]))
+        return available
+
+
+class PlanTransitionView(RoleRequiredMixin, View):
+    allowed_roles = OFFICE
+
+    def post(self, request, pk, action):
+        plan = get_object_or_404(InspectionPlan.objects.visible_to(request.user), pk=pk)
+        try:
+            services.plan_transition(
+                actor=request.user,
+                plan=plan,
+                action=action,
+                note=request.POST.get("note", ""),
+                version=request.POST.get("version") or None,
+            )
+        except ServiceError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(
+                request,
+                _t("The plan was %(action)s.")
+                % {"action": services.PLAN_VERB_LABELS.get(action, action)},
+            )
+        return redirect(plan)
+
+
+class VisitListView(ObjectListView):
+    model = Visit
+    allowed_roles = BUSINESS
+    filterset_class = VisitFilterSet
+    title = _("Visits")
+    export_filename = "visits"
+    default_ordering = "-scheduled_date"
+    columns = [
+        Column(
+            "target",
+            _("Target"),
+            lambda v: v.target.name,
+            order_by="target__name",
+            link=lambda v: reverse("inspections:visit-detail", args=[v.pk]),
+        ),
+        Column(
+            "district", _("District"), lambda v: v.target.district.name if v.target.district else ""
+        ),
+        Column("plan", _("Plan"), lambda v: v.plan.title, order_by="plan__title"),
+        Column(
+            "scheduled_date",
+            _("Scheduled for"),
+            lambda v: v.scheduled_date,
+            order_by="scheduled_date",
+        ),
+        Column("started_at", _("Checked in at"), lambda v: v.started_at, order_by="started_at"),
+        Column(
+            "far",
+            _("Check-in distance"),
+            lambda v: f"{v.checkin_distance_m:.0f} m" if v.checkin_distance_m is not None else "",
+        ),
+        Column(
+            "state", _("State"), lambda v: v.get_state_display(), order_by="state", html=state_badge
+        ),
+    ]
+
+    def decorate_queryset(self, queryset):
+        return queryset.select_related("target__district", "plan")
+
+
+class VisitDetailView(ObjectDetailView):
+    model = Visit
+    allowed_roles = BUSINESS
+    template_name = "inspections/visit_detail.html"
+
+    def decorate_queryset(self, queryset):
+        return queryset.select_related("plan", "target", "started_by", "submitted_by")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        visit, user = self.object, self.request.user
+        results = {r.item_id: r for r in visit.results.all()}
+        context["checklists"] = [
+            (template, [(item, results.get(item.pk)) for item in template.items.all()])
+            for template in visit.templates.prefetch_related("items")
+        ]
+        context["findings"] = Finding.objects.visible_to(user).filter(visit=visit)
+        context["photos"] = Photo.objects.visible_to(user).filter(visit=visit)
+        context["timeline"] = timeline_of(visit)
+        context["can_amend"] = visit.state == "submitted" and (
+            user.is_office or visit.inspectors.filter(pk=user.pk).exists()
+        )
+        context["amend_form"] = AmendForm()
+        return context
+
+
+class VisitAmendView(RoleRequiredMixin, View):
+    allowed_roles = BUSINESS
+
+    def post(self, request, pk):
+        visit = get_object_or_404(Visit.objects.visible_to(request.user), pk=pk)
+        form = AmendForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _t("Write the correction."))
+            return redirect(visit)
+        try:
+            services.visit_amend(actor=request.user, visit=visit, note=form.cleaned_data["note"])
+        except ServiceError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(request, _t("The correction was added to the timeline."))
+        return redirect(visit)
+
+
+class FindingListView(ObjectListView):
+    model = Finding
+    allowed_roles = BUSINESS
+    filterset_class = FindingFilterSet
+    title = _("Findings")
+    export_filename = "findings"
+    default_ordering = "-found_at"
+    columns = [
+        Column("code", _("Number"), lambda f: f.code, order_by="code"),
+        Column(
+            "title",
+            _("Problem"),
+            lambda f: f.title,
+            order_by="title",
+            link=lambda f: reverse("inspections:finding-detail", args=[f.pk]),
+        ),
+        Column("target", _("Unit"), lambda f: f.target.name, order_by="target__name"),
+        Column(
+            "district", _("District"), lambda f: f.target.district.name if f.target.district else ""
+        ),
+        Column(
+            "bottom_line",
+            _("Bottom line"),
+            lambda f: f.get_bottom_line_display(),
+            order_by="bottom_line",
+        ),
+        Column("category", _("Category"), lambda f: f.get_category_display(), order_by="category"),
+        Column(
+            "severity",
+            _("Severity"),
+            lambda f: f.get_severity_display(),
+            order_by="severity",
+            html=severity_badge,
+        ),
+        Column(
+            "disposition",
+            _("Disposition"),
+            lambda f: f.get_disposition_display(),
+            order_by="disposition",
+        ),
+        Column("found_at", _("Found at"), lambda f: f.found_at, order_by="found_at"),
+        Column(
+            "state", _("State"), lambda f: f.get_state_display(), order_by="state", html=state_badge
+        ),
+        Column("description", _("Description"), lambda f: f.description, display=False),
+        Column("location", _("Location"), lambda f: f.location, display=False),
+    ]
+
+    def decorate_queryset(self, queryset):
+        return queryset.select_related("target__district")
+
+
+class FindingDetailView(ObjectDetailView):
+    model = Finding
+    allowed_roles = BUSINESS
+    template_name = "inspections/finding_detail.html"
+
+    def decorate_queryset(self, queryset):
+        return queryset.select_related(
+            "target", "visit__plan", "found_by", "transferred_to", "item_result__item"
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        finding, user = self.object, self.request.user
+        context["photos"] = Photo.objects.visible_to(user).filter(finding=finding)
+        context["timeline"] = timeline_of(finding)
+        context["can_amend"] = user.has_role(*OFFICE) and finding.state != "draft"
+        context["amend_form"] = FindingAmendForm(instance=finding)
+        return context
+
+
+class FindingAmendView(RoleRequiredMixin, View):
+    allowed_roles = OFFICE
+
+    def post(self, request, pk):
+        finding = get_object_or_404(Finding.objects.visible_to(request.user), pk=pk)
+        form = FindingAmendForm(request.POST, instance=finding)
+        if form.is_valid():
+            try:
+                services.finding_amend(actor=request.user, finding=finding, **form.service_kwargs())
+            except ServiceError as exc:
+                messages.error(request, str(exc.message))
+            else:
+                messages.success(
+                    request, _t("The finding was corrected; the change is on its timeline.")
+                )
+        else:
+            messages.error(request, "；".join(e for errs in form.errors.values() for e in errs))
+        return redirect(finding)
+
+
+def _photo_response(request, uuid, field):
+    if not request.user.is_authenticated:
+        from django.contrib.auth.views import redirect_to_login
+
+        return redirect_to_login(request.get_full_path())
+    photo = Photo.objects.visible_to(request.user).filter(uuid=uuid).first()
+    if photo is None:
+        raise Http404
+    response = FileResponse(getattr(photo, field).open("rb"), content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def photo_file(request, uuid):
+    return _photo_response(request, uuid, "file")
+
+
+def photo_thumbnail(request, uuid):
+    return _photo_response(request, uuid, "thumbnail")
