@@ -4,8 +4,10 @@
 #   docker build -t civilaffairs .
 #
 # Everything the browser loads is inside the image: the npm packages pinned in
-# package-lock.json are installed by `npm ci` in a throw-away Node stage and collected with the
-# project's own static files at build time. Nothing is fetched at run time.
+# package-lock.json are installed by `npm ci` in a throw-away Node stage, the files the pages
+# use are copied from there into static/vendor/ (`manage.py vendor_assets`) and collected with
+# the project's own static files at build time. Nothing is fetched at run time.
+# Needs BuildKit (the default builder of current Docker) for RUN --mount.
 
 # --- front-end packages -------------------------------------------------------------------
 FROM node:20-bookworm-slim AS assets
@@ -56,19 +58,22 @@ RUN --mount=type=bind,from=wheels,source=/wheels,target=/wheels \
     pip install --no-index --find-links /wheels -r /tmp/requirements.txt \
     && rm /tmp/requirements.txt
 
-COPY --from=assets /src/node_modules ./node_modules
 COPY . .
 
 # Install the project (its code is imported from /app, see PYTHONPATH: templates, static files
-# and the catalogs live beside it), compile the catalogs and collect the static files. The
-# dummy URLs only keep settings from starting the embedded servers; nothing connects to them.
+# and the catalogs live beside it), compile the catalogs, copy the front-end files out of the
+# Node stage's node_modules (mounted for this step only, so it is not in the image) and collect
+# the static files. The dummy URLs only keep settings from starting the embedded servers;
+# nothing connects to them.
 RUN --mount=type=bind,from=wheels,source=/wheels,target=/wheels \
+    --mount=type=bind,from=assets,source=/src/node_modules,target=/app/node_modules \
     pip install --no-index --find-links /wheels --no-deps . \
     && rm -rf build ./*.egg-info \
     && export SECRET_KEY=collectstatic-at-build-time-only \
         DATABASE_URL=postgres://build@127.0.0.1:1/build \
         REDIS_URL=redis://127.0.0.1:1/0 \
     && python manage.py compile_catalog \
+    && python manage.py vendor_assets \
     && python manage.py collectstatic --noinput -v0 \
     && mkdir -p /app/var/media \
     && chown -R app:app /app/var

@@ -53,7 +53,7 @@ def _assigned_visit_ids(user):
     """Ids of the visits the user is assigned to, or whose plan has the user on its team."""
     from inspections.models import InspectionPlan, Visit
 
-    on_team = InspectionPlan.team.through.objects.filter(user=user).values("plan_id")
+    on_team = InspectionPlan.team.through.objects.filter(user=user).values("inspectionplan_id")
     assigned = Visit.inspectors.through.objects.filter(user=user).values("visit_id")
     return Visit.objects.filter(Q(pk__in=assigned) | Q(plan_id__in=on_team)).values("pk")
 
@@ -68,7 +68,8 @@ class PlanQuerySet(VisibleQuerySet):
             return self.none()
         if city_wide(user):
             return self.all()
-        condition = Q(pk__in=self.model.team.through.objects.filter(user=user).values("plan_id"))
+        team = self.model.team.through.objects.filter(user=user)
+        condition = Q(pk__in=team.values("inspectionplan_id"))
         leader = _leader_scope_q(user, "target__")
         if leader is not None:
             from inspections.models import Visit
