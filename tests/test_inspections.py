@@ -383,7 +383,7 @@ def test_two_concurrent_uploads_with_the_same_uuid_store_one_row(city):
                 client_uuid=key,
             )
             outcomes.append(("ok", created, finding.pk))
-        except Exception as exc:  # noqa: BLE001 - recorded for the assertion
+        except Exception as exc:
             outcomes.append(("error", type(exc).__name__, str(exc)))
         finally:
             connection.close()

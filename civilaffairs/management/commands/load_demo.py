@@ -136,6 +136,9 @@ class Command(BaseCommand):
     def handle(self, *args, quiet=False, **options):
         started = time.monotonic()
         stats = load_demo()
+        from inspections import demo as inspections_demo
+
+        inspection_stats = inspections_demo.load()
         if quiet:
             return
         elapsed = time.monotonic() - started
@@ -144,6 +147,7 @@ class Command(BaseCommand):
             f"未变 {stats['units_unchanged']}；用户：新建 {stats['users_created']}，"
             f"已存在 {stats['users_existing']}（{elapsed:.1f} 秒）"
         )
+        self.stdout.write(f"检查演示数据：{inspection_stats}")
         self.stdout.write("")
         self.stdout.write(login_table(city.demo_logins(), ("用户名", "角色", "姓名")))
         self.stdout.write("")

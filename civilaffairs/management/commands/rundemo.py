@@ -35,6 +35,7 @@ from civilaffairs.envtools import env_int
 STOP_TIMEOUT = 10.0
 POLL_INTERVAL = 0.25
 HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+REPEAT_SIGNAL_GAP = 0.5
 
 
 def _display_width(text: str) -> int:
@@ -130,6 +131,7 @@ class Command(BaseCommand):
         # Plain flags: the signal handler must take no lock (it runs in the main thread, which
         # may hold that very lock at the moment the signal arrives).
         self._stop_requested = False
+        self._stop_requested_at = 0.0
         self._force = False
         self._print_banner(port)
 
@@ -213,9 +215,13 @@ class Command(BaseCommand):
     # --- running ----------------------------------------------------------------------------
 
     def _on_signal(self, signum, frame):
-        if self._stop_requested:
+        now = time.monotonic()
+        if not self._stop_requested:
+            self._stop_requested, self._stop_requested_at = True, now
+        elif now - self._stop_requested_at >= REPEAT_SIGNAL_GAP:
+            # A second Ctrl-C. (A copy of the first signal, such as the SIGTERM `make` passes
+            # on to its recipe when it gets one itself, arrives within milliseconds.)
             self._force = True
-        self._stop_requested = True
 
     def _say(self, text: str) -> None:
         with self._output_lock:

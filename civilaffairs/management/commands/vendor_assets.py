@@ -17,7 +17,9 @@ ASSETS = {
     "bootstrap/js/bootstrap.bundle.min.js": "bootstrap/dist/js/bootstrap.bundle.min.js",
     "bootstrap/js/bootstrap.bundle.min.js.map": "bootstrap/dist/js/bootstrap.bundle.min.js.map",
     "bootstrap-icons/bootstrap-icons.min.css": "bootstrap-icons/font/bootstrap-icons.min.css",
-    "bootstrap-icons/fonts/bootstrap-icons.woff2": "bootstrap-icons/font/fonts/bootstrap-icons.woff2",
+    "bootstrap-icons/fonts/bootstrap-icons.woff2": (
+        "bootstrap-icons/font/fonts/bootstrap-icons.woff2"
+    ),
     "bootstrap-icons/fonts/bootstrap-icons.woff": "bootstrap-icons/font/fonts/bootstrap-icons.woff",
     "htmx/htmx.min.js": "htmx.org/dist/htmx.min.js",
     "echarts/echarts.min.js": "echarts/dist/echarts.min.js",
