@@ -425,6 +425,10 @@ def load_campaign(templates, users, rng) -> int:
             closed_at=checked_in + dt.timedelta(minutes=40)
         )
     services.plan_transition(actor=office, plan=plan, action="complete")
+    InspectionPlan.objects.filter(pk=plan.pk).update(
+        created_at=_at(start - dt.timedelta(days=2), 10),
+        approved_at=_at(start - dt.timedelta(days=1), 16),
+    )
     return len(visits)
 
 

@@ -60,7 +60,10 @@ THUMBNAIL_SIDE = 320
 JPEG_QUALITY = 85
 THUMBNAIL_QUALITY = 80
 MAX_PADDING = 64  # bytes of 0x00/0xFF tolerated after the end of the image
-RESAMPLE = Image.Resampling.BICUBIC
+# Pillow's BILINEAR is a true (antialiasing) triangle filter when downscaling; for the usual
+# downscale by about 1.5 it looks as good as LANCZOS at a third of the time, which keeps a 12 MP
+# photo under half a second on a 2-core host.
+RESAMPLE = Image.Resampling.BILINEAR
 CAMERA_TIME_ZONE = ZoneInfo("Asia/Shanghai")  # for EXIF times without OffsetTimeOriginal
 
 # EXIF tags used here.

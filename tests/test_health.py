@@ -20,7 +20,7 @@ def test_healthz_is_503_when_no_worker_answers(client, monkeypatch, settings):
     monkeypatch.setattr(system, "_worker_seen_at", 0.0)
     from civilaffairs.celery import app
 
-    monkeypatch.setattr(app.control, "ping", lambda timeout: [])
+    monkeypatch.setattr(app.control, "ping", lambda timeout, limit: [])
     response = client.get(reverse("healthz"))
     assert response.status_code == 503
     assert response.json()["checks"]["celery_worker"]["ok"] is False
