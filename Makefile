@@ -41,7 +41,7 @@ MESSAGES_IGNORE := --ignore 'node_modules/*' --ignore '.venv/*' --ignore 'static
 NO_EMBEDDED_START := DATABASE_URL=postgres://unused@127.0.0.1:1/unused \
 	REDIS_URL=redis://127.0.0.1:1/0
 
-.PHONY: help venv node setup catalog static demo test lint format messages stop clean distclean
+.PHONY: help venv node setup catalog static demo test lint format messages schema stop clean distclean
 
 help: ## list the targets
 	@echo "五五督查 — make targets:"
@@ -98,6 +98,9 @@ ifneq ($(SETUP_SCHEDULES),)
 	$(MANAGE) setup_schedules
 endif
 	exec $(MANAGE) rundemo
+
+schema: $(VENV_STAMP) ## regenerate docs/openapi.yaml (a test checks it is current)
+	$(MANAGE) spectacular --file docs/openapi.yaml
 
 stop: ## stop the embedded PostgreSQL and Redis under var/
 	@if [ -x $(PY) ]; then $(NO_EMBEDDED_START) $(MANAGE) embedded stop; \

@@ -305,6 +305,25 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # One name per choice set, so clients get stable enum types.
+    "ENUM_NAME_OVERRIDES": {
+        "OrgKindEnum": "civilaffairs.choices.OrgKind",
+        "InstitutionTypeEnum": "civilaffairs.choices.InstitutionType",
+        "RoleEnum": "civilaffairs.choices.Role",
+        "BottomLineEnum": "civilaffairs.choices.BottomLine",
+        "CornerstoneEnum": "civilaffairs.choices.Cornerstone",
+        "InspectionMethodEnum": "inspections.choices.InspectionMethod",
+        "PlanStateEnum": "inspections.choices.PlanState",
+        "VisitStateEnum": "inspections.choices.VisitState",
+        "FindingStateEnum": "inspections.choices.FindingState",
+        "SeverityEnum": "inspections.choices.Severity",
+        "CategoryEnum": "inspections.choices.Category",
+        "DispositionEnum": "inspections.choices.Disposition",
+        "OutcomeEnum": "inspections.choices.Outcome",
+        "PhotoKindEnum": "inspections.choices.PhotoKind",
+        "FindingSourceEnum": "inspections.choices.FindingSource",
+        "ScopeModeEnum": "inspections.choices.ScopeMode",
+    },
 }
 
 # --- Logging ------------------------------------------------------------------------------
