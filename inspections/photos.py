@@ -190,13 +190,15 @@ def _megabytes(n: int) -> str:
 
 
 def _read(upload, max_bytes: int) -> bytes:
+    def too_large():
+        return _refuse(
+            _("The photo is larger than %(limit)s MB.") % {"limit": _megabytes(max_bytes)},
+            "file_too_large",
+        )
+
     declared = getattr(upload, "size", None)
-    too_large = _refuse(
-        _("The photo is larger than %(limit)s MB.") % {"limit": _megabytes(max_bytes)},
-        "file_too_large",
-    )
     if isinstance(declared, int) and declared > max_bytes:
-        raise too_large
+        raise too_large()
     if hasattr(upload, "seek"):
         upload.seek(0)
     data = upload.read(max_bytes + 1)  # never trust .size: read at most one byte too many
@@ -205,7 +207,7 @@ def _read(upload, max_bytes: int) -> bytes:
     if not data:
         raise _refuse(_("The photo is empty."), "empty_file")
     if len(data) > max_bytes:
-        raise too_large
+        raise too_large()
     return bytes(data)
 
 
@@ -502,9 +504,6 @@ def _downscale_size(size: tuple[int, int], longest: int) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-_SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
-
-
 def _normalise(img: Image.Image, size: tuple[int, int]) -> Image.Image:
     """Downscale to `size`, apply the EXIF orientation, convert the colours to sRGB using the
     embedded ICC profile (if any) and flatten onto white: an 8-bit RGB image with empty `info`."""
@@ -538,8 +537,9 @@ def _apply_icc(img: Image.Image, icc: bytes) -> Image.Image:
         profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
         if "srgb" in ImageCms.getProfileDescription(profile).lower().replace(" ", ""):
             return img
+        srgb = ImageCms.createProfile("sRGB")  # per call: LittleCMS handles are not shared
         return ImageCms.profileToProfile(
-            img, profile, _SRGB, outputMode="RGBA" if img.mode == "RGBA" else "RGB"
+            img, profile, srgb, outputMode="RGBA" if img.mode == "RGBA" else "RGB"
         )
     except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
         return img  # an unusable profile: keep the pixel values as they are (assume sRGB)

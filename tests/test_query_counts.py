@@ -1,6 +1,7 @@
 """Every list page and endpoint runs the same number of queries whatever the page size."""
 
 import pytest
+from django.test import TestCase
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -60,3 +61,61 @@ def test_query_count_does_not_depend_on_page_size(crowded_city, client, persona,
     small = count_queries(client, url, page_size=25)
     large = count_queries(client, url, page_size=100)
     assert small == large, f"{url_name}: {small} queries at 25 a page, {large} at 100"
+
+
+class InspectionListQueryCounts(TestCase):
+    """Built once for the class (setUpTestData): 30 visits, 28 submitted, 84 findings."""
+
+    URLS = [
+        ("supervisor", "inspections:plan-list"),
+        ("supervisor", "inspections:visit-list"),
+        ("supervisor", "inspections:finding-list"),
+        ("liaison_a", "inspections:finding-list"),
+        ("inspector", "inspections:visit-list"),
+        ("supervisor", "api-plan-list"),
+        ("supervisor", "api-visit-list"),
+        ("inspector", "api-visit-list"),
+        ("supervisor", "api-finding-list"),
+        ("liaison_a", "api-finding-list"),
+        ("supervisor", "api-checklist-list"),
+        ("supervisor", "api-photo-list"),
+    ]
+
+    @classmethod
+    def setUpTestData(cls):
+        from inspections import services
+        from tests.inspection_data import make_plan
+        from tests.personas import build_city
+
+        cls.city = build_city()
+        targets = [
+            orgunit_create(
+                actor=None,
+                parent=cls.city.street_a,
+                code=f"V-{i}",
+                name=f"检查对象{i}",
+                kind="institution",
+                institution_type="cold_shelter",
+            )
+            for i in range(30)
+        ]
+        plan = make_plan(cls.city, targets=targets)
+        for visit in plan.visits.all()[:28]:
+            services.visit_checkin(
+                actor=cls.city["inspector"], visit=visit, latitude=23.12, longitude=113.26
+            )
+            for item in visit.templates.get().items.all():
+                services.result_record(
+                    actor=cls.city["inspector"], visit=visit, item=item, outcome="fail"
+                )
+            services.visit_submit(actor=cls.city["inspector"], visit=visit)
+
+    def test_query_count_does_not_depend_on_page_size(self):
+        for persona, url_name in self.URLS:
+            with self.subTest(persona=persona, url=url_name):
+                self.client.force_login(self.city[persona])
+                url = reverse(url_name)
+                count_queries(self.client, url, page_size=25)
+                small = count_queries(self.client, url, page_size=25)
+                large = count_queries(self.client, url, page_size=100)
+                assert small == large, f"{url_name}: {small} queries at 25, {large} at 100"
