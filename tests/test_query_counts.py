@@ -1,8 +1,8 @@
 """Every list page and endpoint runs the same number of queries whatever the page size."""
 
 import pytest
-from django.test import TestCase
 from django.db import connection
+from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
