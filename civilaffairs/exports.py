@@ -10,6 +10,7 @@ from decimal import Decimal
 import xlsxwriter
 from django.http import FileResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 
 def _display_width(text: str) -> int:
@@ -43,7 +44,7 @@ def write_xlsx(target, sheet_title: str, headers: Sequence[str], rows: Iterable[
             if value is None or value == "":
                 continue
             if isinstance(value, bool):
-                sheet.write_string(row_index, col, "是" if value else "否")
+                sheet.write_string(row_index, col, str(_("Yes") if value else _("No")))
             elif isinstance(value, dt.datetime):
                 if timezone.is_aware(value):
                     value = timezone.localtime(value)

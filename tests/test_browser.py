@@ -88,7 +88,12 @@ def test_supervisor_signs_in_and_browses_the_directory(browser, live_server, siz
         ec.presence_of_element_located((By.CSS_SELECTOR, ".list-table"))
     )
     assert city.inst_b.name in browser.page_source
-    # Filtering by search narrows the list through htmx without a page load.
+    # Filtering by search narrows the list through htmx without a page load. On a phone the
+    # filters are folded away behind a button.
+    toggle = browser.find_element(By.CSS_SELECTOR, "[data-bs-target='#list-filters']")
+    if toggle.is_displayed():
+        toggle.click()
+        WebDriverWait(browser, 5).until(ec.visibility_of_element_located((By.NAME, "q")))
     search = browser.find_element(By.NAME, "q")
     search.send_keys("甲区东街")
     WebDriverWait(browser, 10).until(

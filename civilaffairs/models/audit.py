@@ -17,6 +17,15 @@ ACTION_LABELS: dict[str, str] = {
 }
 
 
+# Names of change keys that are not model fields.
+CHANGE_LABELS = {
+    "role": _("role"), "scope": _("scope"), "parent": _("parent unit"), "fields": _("fields"),
+    "filters": _("filters"), "targets": _("targets"), "method": _("method"),
+    "secret": _("secret"), "state": _("state"), "findings": _("findings"),
+    "sha256": "SHA-256", "size": _("size"),
+}
+
+
 def register_action(code: str, label) -> None:
     ACTION_LABELS[code] = label
 
@@ -66,6 +75,42 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.action}"
+
+    def changes_display(self) -> str:
+        """The changes with field names as people read them (verbose names, in Chinese)."""
+        if not self.changes:
+            return ""
+        from django.apps import apps
+
+        from civilaffairs.choices import Role
+
+        fields, choices = {}, {"role": dict(Role.choices)}
+        try:
+            model = apps.get_model(self.object_type) if self.object_type else None
+        except (LookupError, ValueError):
+            model = None
+        if model is not None:
+            for f in model._meta.get_fields():
+                fields[f.name] = str(getattr(f, "verbose_name", f.name))
+                if getattr(f, "choices", None):
+                    choices[f.name] = dict(f.flatchoices)
+        fields.update({k: str(v) for k, v in CHANGE_LABELS.items()})
+
+        def show(key, value):
+            if isinstance(value, bool):
+                return str(_("Yes") if value else _("No"))
+            if value is None or value == "":
+                return "—"
+            return str(choices.get(key, {}).get(value, value))
+
+        parts = []
+        for key, value in self.changes.items():
+            if isinstance(value, list) and len(value) == 2:
+                value = f"{show(key, value[0])} → {show(key, value[1])}"
+            else:
+                value = show(key, value)
+            parts.append(f"{fields.get(key, key)}：{value}")
+        return "；".join(parts)
 
     @property
     def action_label(self) -> str:

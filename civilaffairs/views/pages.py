@@ -236,17 +236,16 @@ class AuditEventListView(ObjectListView):
         Column("action", _("Action"), lambda e: e.action_label, order_by="action"),
         Column("action_code", _("Action code"), lambda e: e.action, display=False),
         Column("object", _("Object"), lambda e: e.object_repr),
-        Column("object_type", _("Object type"), lambda e: e.object_type),
+        Column("object_type", _("Object type"), lambda e: e.object_type, display=False),
         Column("object_id", _("Object id"), lambda e: e.object_id),
         Column("summary", _("Summary"), lambda e: e.summary),
         Column("ip", _("IP address"), lambda e: e.ip, order_by="ip"),
         Column(
             "changes",
             _("Changes"),
-            lambda e: e.changes or "",
-            export=True,
+            lambda e: e.changes_display(),
             html=lambda e: (
-                format_html('<code class="small">{}</code>', str(e.changes)[:160])
+                format_html('<span class="small">{}</span>', e.changes_display()[:200])
                 if e.changes
                 else "—"
             ),

@@ -142,6 +142,7 @@
   // Add `item`, unless an item with the same coalesce key was never sent yet: then that one
   // takes the new content in place (it keeps its place in the order and its UUID, which no
   // server has seen). Once an item has been tried, a change is a new write with a new UUID.
+  // Failed items with the same key are superseded by the new write and dropped.
   Database.prototype.queueAddOrReplace = function (item) {
     var tx = this.idb.transaction("queue", "readwrite");
     var store = tx.objectStore("queue");
@@ -150,7 +151,12 @@
       var rows = event.target.result.sort(function (a, b) { return a.seq - b.seq; });
       var open = null;
       for (var i = rows.length - 1; i >= 0; i--) {
-        if (rows[i].coalesceKey && rows[i].coalesceKey === item.coalesceKey) { open = rows[i]; break; }
+        if (!rows[i].coalesceKey || rows[i].coalesceKey !== item.coalesceKey) continue;
+        if (rows[i].status === "failed") {
+          store.delete(rows[i].seq); // superseded by the new write
+        } else if (!open) {
+          open = rows[i];
+        }
       }
       if (open && open.attempts === 0 && open.status === "pending") {
         open.body = item.body;
