@@ -35,6 +35,7 @@ urlpatterns = [
     path("api/v1/", include("civilaffairs.api.urls")),
     path("api/v1/", include("inspections.api.urls")),
     path("inspections/", include("inspections.urls")),
+    path("m/", include("inspections.mobile_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -282,6 +282,7 @@ class FindingListView(ObjectListView):
     filterset_class = FindingFilterSet
     title = _("Findings")
     export_filename = "findings"
+    selectable = True
     default_ordering = "-found_at"
     columns = [
         Column("code", _("Number"), lambda f: f.code, order_by="code"),

@@ -462,3 +462,28 @@ def test_plan_wizard_creates_a_plan(city, client):
     bad = client.post(reverse("inspections:plan-create"), {"title": "", "method": "x"})
     assert bad.status_code == 200
     assert InspectionPlan.objects.count() == 1
+
+
+def test_findings_export_selected_rows_only(city, client):
+    import io
+
+    import openpyxl
+
+    visit = make_visit(city)
+    checkin(city, visit)
+    for item in visit.templates.get().items.all():
+        services.result_record(actor=city["inspector"], visit=visit, item=item, outcome="fail")
+    services.visit_submit(actor=city["inspector"], visit=visit)
+    first, *_rest = Finding.objects.order_by("pk")
+    client.force_login(city["supervisor"])
+    page = client.get(reverse("inspections:finding-list")).content.decode()
+    assert 'name="selected"' in page
+    response = client.get(reverse("inspections:finding-list"),
+                          {"export": "xlsx", "selected": [first.pk, "x"]})
+    rows = list(openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+                .active.iter_rows(values_only=True))
+    assert len(rows) == 2 and rows[1][0] == first.code
+    everything = client.get(reverse("inspections:finding-list"), {"export": "xlsx"})
+    rows = list(openpyxl.load_workbook(io.BytesIO(b"".join(everything.streaming_content)))
+                .active.iter_rows(values_only=True))
+    assert len(rows) == 1 + Finding.objects.count()

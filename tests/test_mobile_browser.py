@@ -5,6 +5,7 @@ photos, submit), synced when the network is back, and synced again without doubl
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -113,6 +114,10 @@ def _failed_text(driver):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_visit_recorded_offline_is_synced_exactly_once(phone, live_server, mobile_urls, tmp_path):
+    from selenium.common.exceptions import (
+        ElementClickInterceptedException,
+        StaleElementReferenceException,
+    )
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -136,9 +141,17 @@ def test_a_visit_recorded_offline_is_synced_exactly_once(phone, live_server, mob
         return phone.find_element(By.CSS_SELECTOR, selector)
 
     def click(selector):
-        element = wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, selector)))
-        phone.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
-        element.click()
+        # The page re-renders as the queue changes: scroll, then click, again if it moved.
+        for attempt in range(5):
+            element = wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, selector)))
+            phone.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+            try:
+                element.click()
+                return
+            except (ElementClickInterceptedException, StaleElementReferenceException):
+                if attempt == 4:
+                    raise
+                time.sleep(0.3)
 
     def ready():
         wait.until(lambda d: d.execute_script("return document.body.dataset.ready === '1'"))

@@ -87,6 +87,7 @@ class ObjectListView(RoleRequiredMixin, VisibleQuerysetMixin, TemplateView):
     title = ""
     export_filename = "export"
     export_limit = 10000  # larger exports are background jobs (ledger feature)
+    selectable = False  # rows get checkboxes; "export selected" exports only those
     empty_message = _("Nothing matches the current filters.")
 
     def get_columns(self):
@@ -124,6 +125,9 @@ class ObjectListView(RoleRequiredMixin, VisibleQuerysetMixin, TemplateView):
         sort, ordering = self.get_ordering()
         queryset = queryset.order_by(*ordering)
         if request.GET.get("export") == "xlsx":
+            selected = [v for v in request.GET.getlist("selected") if v.isdigit()]
+            if selected:
+                queryset = queryset.filter(pk__in=selected)
             return self.export(queryset)
         paginator = Paginator(queryset, self.get_page_size())
         page = paginator.get_page(request.GET.get("page"))
@@ -146,7 +150,7 @@ class ObjectListView(RoleRequiredMixin, VisibleQuerysetMixin, TemplateView):
             page_sizes=self.page_sizes,
             page_size=self.get_page_size(),
             can_export=bool(self.export_filename),
-            total=paginator.count,
+            total=paginator.count, selectable=self.selectable,
         )
         template = self.partial_template_name if request.htmx else self.template_name
         return self.response_class(request=request, template=[template], context=context)

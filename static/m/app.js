@@ -223,7 +223,10 @@
     closeFindingForm(true);
     view.built = null;
     window.scrollTo(0, 0);
-    render().catch(showError);
+    render().then(function () {
+      // A visit opened online is fetched fresh (and so kept for offline use).
+      if (view.visitId && online()) Sync.run({ visitId: view.visitId });
+    }).catch(showError);
   }
 
   function showPage(id) {
