@@ -21,20 +21,33 @@ def payload_digest(payload) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def refuse_different_content():
+    raise Conflict(
+        _("This record was already uploaded with different content; it was not changed.")
+    )
+
+
 def _compare(existing, digest: str):
     if existing.client_digest != digest:
-        raise Conflict(
-            _("This record was already uploaded with different content; it was not changed.")
-        )
+        refuse_different_content()
     return existing, False
+
+
+def replayed(model, client_uuid, digest: str):
+    """The object already stored under ``client_uuid`` (a retry), or None; 409 when the same
+    UUID came with other content. Checked before any lock is taken, so a retry is cheap."""
+    if not client_uuid:
+        return None
+    existing = model.objects.filter(client_uuid=client_uuid).first()
+    return _compare(existing, digest)[0] if existing is not None else None
 
 
 def apply_once(*, model, client_uuid, digest: str, create: Callable[[], object]):
     """Return ``(object, created)``. ``create`` must store ``client_uuid`` and ``digest`` on the
     object it saves."""
-    existing = model.objects.filter(client_uuid=client_uuid).first()
+    existing = replayed(model, client_uuid, digest)
     if existing is not None:
-        return _compare(existing, digest)
+        return existing, False
     try:
         with transaction.atomic():
             return create(), True

@@ -63,6 +63,19 @@ def _assigned_visits_q(user) -> Q:
 
 
 class PlanQuerySet(VisibleQuerySet):
+    def with_progress(self):
+        """Visits, visits done and findings filed, per plan (counted within this queryset's
+        plans only: secrecy is decided before, by visible_to)."""
+        from django.db.models import Count
+
+        return self.annotate(
+            visit_count=Count("visits", distinct=True),
+            visited_count=Count("visits", filter=Q(visits__state="submitted"), distinct=True),
+            finding_count=Count(
+                "visits__findings", filter=~Q(visits__findings__state="draft"), distinct=True
+            ),
+        )
+
     def visible_to(self, user):
         if not _active(user):
             return self.none()

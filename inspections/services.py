@@ -15,7 +15,12 @@ from django.utils.translation import gettext as _
 
 from civilaffairs.choices import Role
 from civilaffairs.exceptions import Conflict, PermissionDenied, ServiceError
-from civilaffairs.idempotency import apply_once, payload_digest
+from civilaffairs.idempotency import (
+    apply_once,
+    payload_digest,
+    refuse_different_content,
+    replayed,
+)
 from civilaffairs.models import OrgUnit
 from civilaffairs.services import audit_record, timeline_add
 from inspections.choices import (
@@ -348,9 +353,7 @@ def visit_checkin(
         if str(visit.client_uuid) != str(client_uuid):
             raise Conflict(_("This visit was already checked in from another device."))
         if visit.client_digest != payload_digest(payload):
-            raise Conflict(
-                _("This record was already uploaded with different content; it was not changed.")
-            )
+            refuse_different_content()
         return visit  # the same check-in, sent again
     if visit.state != VisitState.PLANNED:
         raise ServiceError(_("This visit has already started or is closed."))
@@ -412,17 +415,9 @@ def result_record(
     if outcome not in Outcome.values:
         raise ServiceError(_("Choose pass, fail or not applicable."), field="outcome")
     digest = payload_digest({"visit": visit.pk, "item": item.pk, "outcome": outcome, "note": note})
-    if client_uuid:
-        existing = ItemResult.objects.filter(client_uuid=client_uuid).first()
-        if existing is not None:
-            if existing.client_digest != digest:
-                raise Conflict(
-                    _(
-                        "This record was already uploaded with different content; "
-                        "it was not changed."
-                    )
-                )
-            return existing, False
+    existing = replayed(ItemResult, client_uuid, digest)
+    if existing is not None:
+        return existing, False
     visit = _editable_visit(actor, visit)
     if not visit.templates.filter(pk=item.template_id).exists():
         raise ServiceError(_("This item is not on the visit's checklists."), field="item")
@@ -515,17 +510,9 @@ def finding_create(
         **{k: (v.pk if hasattr(v, "pk") else v) for k, v in fields.items()},
     }
     digest = payload_digest(payload)
-    if client_uuid:
-        existing = Finding.objects.filter(client_uuid=client_uuid).first()
-        if existing is not None:
-            if existing.client_digest != digest:
-                raise Conflict(
-                    _(
-                        "This record was already uploaded with different content; "
-                        "it was not changed."
-                    )
-                )
-            return existing, False
+    existing = replayed(Finding, client_uuid, digest)
+    if existing is not None:
+        return existing, False
     visit = _editable_visit(actor, visit)
     result = None
     if item is not None:
@@ -586,17 +573,9 @@ def photo_add(
             "sha256": upload_sha,
         }
     )
-    if client_uuid:
-        existing = Photo.objects.filter(client_uuid=client_uuid).first()
-        if existing is not None:
-            if existing.client_digest != digest:
-                raise Conflict(
-                    _(
-                        "This record was already uploaded with different content; "
-                        "it was not changed."
-                    )
-                )
-            return existing, False
+    existing = replayed(Photo, client_uuid, digest)
+    if existing is not None:
+        return existing, False
     if kind not in PhotoKind.values:
         raise ServiceError(_("Unknown photo kind."), field="kind")
     visit = _editable_visit(actor, visit)

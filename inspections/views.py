@@ -90,13 +90,7 @@ class PlanListView(ObjectListView):
     ]
 
     def decorate_queryset(self, queryset):
-        return queryset.annotate(
-            visit_count=Count("visits", distinct=True),
-            visited_count=Count("visits", filter=Q(visits__state="submitted"), distinct=True),
-            finding_count=Count(
-                "visits__findings", filter=~Q(visits__findings__state="draft"), distinct=True
-            ),
-        )
+        return queryset.with_progress()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

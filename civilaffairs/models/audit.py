@@ -19,10 +19,18 @@ ACTION_LABELS: dict[str, str] = {
 
 # Names of change keys that are not model fields.
 CHANGE_LABELS = {
-    "role": _("role"), "scope": _("scope"), "parent": _("parent unit"), "fields": _("fields"),
-    "filters": _("filters"), "targets": _("targets"), "method": _("method"),
-    "secret": _("secret"), "state": _("state"), "findings": _("findings"),
-    "sha256": "SHA-256", "size": _("size"),
+    "role": _("role"),
+    "scope": _("scope"),
+    "parent": _("parent unit"),
+    "fields": _("fields"),
+    "filters": _("filters"),
+    "targets": _("targets"),
+    "method": _("method"),
+    "secret": _("secret"),
+    "state": _("state"),
+    "findings": _("findings"),
+    "sha256": "SHA-256",
+    "size": _("size"),
 }
 
 

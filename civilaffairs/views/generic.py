@@ -150,7 +150,8 @@ class ObjectListView(RoleRequiredMixin, VisibleQuerysetMixin, TemplateView):
             page_sizes=self.page_sizes,
             page_size=self.get_page_size(),
             can_export=bool(self.export_filename),
-            total=paginator.count, selectable=self.selectable,
+            total=paginator.count,
+            selectable=self.selectable,
         )
         template = self.partial_template_name if request.htmx else self.template_name
         return self.response_class(request=request, template=[template], context=context)

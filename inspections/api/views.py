@@ -1,4 +1,4 @@
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
@@ -48,13 +48,7 @@ class PlanViewSet(
     ordering = ["-period_start", "-id"]
 
     def decorate_queryset(self, queryset):
-        return queryset.annotate(
-            visit_count=Count("visits", distinct=True),
-            visited_count=Count("visits", filter=Q(visits__state="submitted"), distinct=True),
-            finding_count=Count(
-                "visits__findings", filter=~Q(visits__findings__state="draft"), distinct=True
-            ),
-        )
+        return queryset.with_progress()
 
     @extend_schema(request=s.PlanCreateSerializer, responses={201: s.PlanSerializer})
     def create(self, request):
