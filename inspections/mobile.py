@@ -87,7 +87,6 @@ def _service_worker_body(fingerprint: str) -> bytes:
         "version": fingerprint,
         "shell": reverse("mobile-home"),
         "precache": precache,
-        "api": "/api/v1/",
         "apiCached": [reverse("api-visit-list")],
         "photoPrefix": _photo_prefix(),
     }

@@ -623,8 +623,10 @@ def visit_submit(*, actor, visit: Visit, summary: str = "", client_uuid=None) ->
     visit = _lock_visit_for(actor, visit)
     digest = payload_digest({"visit": visit.pk, "summary": summary})
     if visit.state == VisitState.SUBMITTED:
-        if client_uuid and visit.client_digest == f"submit:{digest}":
-            return visit
+        if client_uuid and str(visit.submit_client_uuid) == str(client_uuid):
+            if visit.submit_digest != digest:
+                refuse_different_content()
+            return visit  # the same submission, sent again
         raise ServiceError(_("This visit has already been submitted."))
     if visit.state != VisitState.IN_PROGRESS:
         raise ServiceError(_("Check in before submitting the visit."))
@@ -689,7 +691,8 @@ def visit_submit(*, actor, visit: Visit, summary: str = "", client_uuid=None) ->
     visit.state = VisitState.SUBMITTED
     visit.summary = summary
     visit.submitted_at, visit.submitted_by = now, actor
-    visit.client_digest = f"submit:{digest}" if client_uuid else visit.client_digest
+    if client_uuid:
+        visit.submit_client_uuid, visit.submit_digest = client_uuid, digest
     visit.version += 1
     visit.save()
     timeline_add(subject=visit, actor=actor, verb="submitted", data={"findings": len(findings)})

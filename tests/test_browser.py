@@ -1,15 +1,13 @@
 """In a real headless Chromium: sign in through the form at desktop and phone sizes."""
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
+from tests.chromium import CHROMEDRIVER, CHROMIUM, start_chromium
 from tests.personas import PASSWORD
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
 SHOTS = Path(
     os.environ.get("SCREENSHOT_DIR", Path(__file__).resolve().parent.parent / "var" / "screenshots")
 )
@@ -27,27 +25,7 @@ SIZES = {"desktop": (1366, 768), "phone": (390, 844)}
 
 @pytest.fixture
 def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--lang=zh-CN",
-    ):
-        options.add_argument(flag)
-    options.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(30)
+    driver = start_chromium(*SIZES["desktop"])
     yield driver
     driver.quit()
 

@@ -478,12 +478,54 @@ def test_findings_export_selected_rows_only(city, client):
     client.force_login(city["supervisor"])
     page = client.get(reverse("inspections:finding-list")).content.decode()
     assert 'name="selected"' in page
-    response = client.get(reverse("inspections:finding-list"),
-                          {"export": "xlsx", "selected": [first.pk, "x"]})
-    rows = list(openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
-                .active.iter_rows(values_only=True))
+    response = client.get(
+        reverse("inspections:finding-list"), {"export": "xlsx", "selected": [first.pk, "x"]}
+    )
+    rows = list(
+        openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active.iter_rows(
+            values_only=True
+        )
+    )
     assert len(rows) == 2 and rows[1][0] == first.code
     everything = client.get(reverse("inspections:finding-list"), {"export": "xlsx"})
-    rows = list(openpyxl.load_workbook(io.BytesIO(b"".join(everything.streaming_content)))
-                .active.iter_rows(values_only=True))
+    rows = list(
+        openpyxl.load_workbook(io.BytesIO(b"".join(everything.streaming_content))).active.iter_rows(
+            values_only=True
+        )
+    )
     assert len(rows) == 1 + Finding.objects.count()
+
+
+def test_submit_and_checkin_replays_are_answered_after_submission(city, client):
+    visit = make_visit(city)
+    client.force_login(city["inspector"])
+    checkin_key, submit_key = str(uuid.uuid4()), str(uuid.uuid4())
+    checkin_body = {"client_uuid": checkin_key, "latitude": "23.12", "longitude": "113.26"}
+    checkin_url = reverse("api-visit-checkin", args=[visit.pk])
+    assert (
+        client.post(checkin_url, checkin_body, content_type="application/json").status_code == 201
+    )
+    answer_all(city, visit)
+    submit_url = reverse("api-visit-submit", args=[visit.pk])
+    body = {"client_uuid": submit_key, "summary": "完成"}
+    first = client.post(submit_url, body, content_type="application/json")
+    assert first.status_code == 200 and first.json()["state"] == "submitted"
+    again = client.post(submit_url, body, content_type="application/json")
+    assert again.status_code == 200
+    assert (
+        client.post(
+            submit_url, {**body, "summary": "改了"}, content_type="application/json"
+        ).status_code
+        == 409
+    )
+    assert (
+        client.post(
+            submit_url, {"client_uuid": str(uuid.uuid4())}, content_type="application/json"
+        ).status_code
+        == 400
+    )
+    # The check-in, replayed after the submission, is still the same check-in.
+    assert (
+        client.post(checkin_url, checkin_body, content_type="application/json").status_code == 200
+    )
+    assert Finding.objects.filter(visit=visit).count() == 1

@@ -4,21 +4,61 @@ photos, submit), synced when the network is back, and synced again without doubl
 """
 
 import os
-import shutil
+import re
 import time
 from pathlib import Path
 
 import pytest
-from django.urls import include, path
 
+from tests.chromium import CHROMEDRIVER, CHROMIUM, start_chromium
 from tests.personas import PASSWORD
 
-CHROMIUM = "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else shutil.which("chromium")
-CHROMEDRIVER = shutil.which("chromedriver")
 SHOTS = Path(
     os.environ.get("SCREENSHOT_DIR", Path(__file__).resolve().parent.parent / "var" / "screenshots")
 )
 INST_A = {"latitude": 23.12, "longitude": 113.26, "accuracy": 10}
+
+USER_ID = "return document.body.dataset.userId"
+# Copy the queued results, findings and photos aside in the app's own database… (A phone
+# replays its check-in and submission only before what follows them in its queue.)
+REPLAY_SAVE = """
+const [userId, done] = arguments;
+const open = indexedDB.open("wuwu-m-u" + userId);
+open.onsuccess = () => {
+  const db = open.result;
+  const tx = db.transaction(["queue", "meta"], "readwrite");
+  let count = 0;
+  tx.objectStore("queue").getAll().onsuccess = (event) => {
+    const rows = event.target.result.filter((row) => !["checkin", "submit"].includes(row.kind));
+    count = rows.length;
+    tx.objectStore("meta").put({key: "test-replay", value: rows});
+  };
+  tx.oncomplete = () => { db.close(); done(count); };
+  tx.onerror = () => done(String(tx.error));
+};
+"""
+# …and put them back in the queue, unchanged (same UUIDs, same content).
+REPLAY_RESTORE = """
+const [userId, done] = arguments;
+const open = indexedDB.open("wuwu-m-u" + userId);
+open.onsuccess = () => {
+  const db = open.result;
+  const tx = db.transaction(["queue", "meta"], "readwrite");
+  let count = 0;
+  tx.objectStore("meta").get("test-replay").onsuccess = (event) => {
+    const rows = event.target.result.value;
+    count = rows.length;
+    for (const row of rows) {
+      delete row.seq;
+      Object.assign(row, {attempts: 0, status: "pending", lastError: ""});
+      tx.objectStore("queue").add(row);
+    }
+    tx.objectStore("meta").delete("test-replay");
+  };
+  tx.oncomplete = () => { db.close(); done(count); };
+  tx.onerror = () => done(String(tx.error));
+};
+"""
 
 pytestmark = [
     pytest.mark.browser,
@@ -29,48 +69,10 @@ pytestmark = [
     ),
 ]
 
-# Used only while the project's URLconf does not route /m/ yet (see the `mobile_urls` fixture).
-urlpatterns = [
-    path("m/", include("inspections.mobile_urls")),
-    path("", include("civilaffairs.urls")),
-]
-
-
-@pytest.fixture
-def mobile_urls(settings):
-    from django.urls import NoReverseMatch, reverse
-
-    try:
-        reverse("mobile-home")
-    except NoReverseMatch:
-        settings.ROOT_URLCONF = __name__
-
 
 @pytest.fixture
 def phone():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--lang=zh-CN",
-    ):
-        options.add_argument(flag)
-    options.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_window_size(390, 844)
-    driver.set_page_load_timeout(30)
-    driver.set_script_timeout(30)
+    driver = start_chromium(390, 844)
     yield driver
     driver.quit()
 
@@ -87,12 +89,57 @@ def _jpeg(target: Path, colour: str, size=(2400, 1800)) -> Path:
     return target
 
 
-def _network(driver, *, offline: bool):
-    driver.execute_cdp_cmd("Network.enable", {})
-    driver.execute_cdp_cmd(
-        "Network.emulateNetworkConditions",
-        {"offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
-    )
+class Network:
+    """Offline and back, through the DevTools protocol. The page's emulation does not reach the
+    service worker (its fetches would still get through), so the worker's own target gets the
+    same emulation over a second DevTools connection."""
+
+    def __init__(self, driver):
+        self.driver = driver
+        self.workers = []
+
+    def _conditions(self, offline):
+        return {"offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
+
+    def _worker_targets(self):
+        import json
+        import urllib.request
+
+        address = self.driver.capabilities["goog:chromeOptions"]["debuggerAddress"]
+        with urllib.request.urlopen(f"http://{address}/json/list", timeout=5) as answer:
+            targets = json.load(answer)
+        return [t["webSocketDebuggerUrl"] for t in targets if t["type"] == "service_worker"]
+
+    def _send(self, connection, method, params):
+        import json
+
+        self._id = getattr(self, "_id", 0) + 1
+        connection.send(json.dumps({"id": self._id, "method": method, "params": params}))
+        while True:
+            message = json.loads(connection.recv())
+            if message.get("id") == self._id:
+                assert "error" not in message, message
+                return message
+
+    def offline(self):
+        import websocket
+
+        self.driver.execute_cdp_cmd("Network.enable", {})
+        self.driver.execute_cdp_cmd("Network.emulateNetworkConditions", self._conditions(True))
+        urls = self._worker_targets()
+        assert urls, "no service worker to take offline"
+        for url in urls:
+            connection = websocket.create_connection(url, timeout=10, suppress_origin=True)
+            self._send(connection, "Network.enable", {})
+            self._send(connection, "Network.emulateNetworkConditions", self._conditions(True))
+            self.workers.append(connection)
+
+    def online(self):
+        for connection in self.workers:
+            self._send(connection, "Network.emulateNetworkConditions", self._conditions(False))
+            connection.close()
+        self.workers = []
+        self.driver.execute_cdp_cmd("Network.emulateNetworkConditions", self._conditions(False))
 
 
 def _shot(driver, name):
@@ -113,7 +160,7 @@ def _failed_text(driver):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_visit_recorded_offline_is_synced_exactly_once(phone, live_server, mobile_urls, tmp_path):
+def test_a_visit_recorded_offline_is_synced_exactly_once(phone, live_server, tmp_path):
     from selenium.common.exceptions import (
         ElementClickInterceptedException,
         StaleElementReferenceException,
@@ -144,12 +191,15 @@ def test_a_visit_recorded_offline_is_synced_exactly_once(phone, live_server, mob
         # The page re-renders as the queue changes: scroll, then click, again if it moved.
         for attempt in range(5):
             element = wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, selector)))
-            phone.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+            phone.execute_script(
+                "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", element
+            )
             try:
                 element.click()
                 return
             except (ElementClickInterceptedException, StaleElementReferenceException):
                 if attempt == 4:
+                    _shot(phone, "click-failed")
                     raise
                 time.sleep(0.3)
 
@@ -193,7 +243,8 @@ def test_a_visit_recorded_offline_is_synced_exactly_once(phone, live_server, mob
     _shot(phone, "visit-online")
 
     # --- offline ----------------------------------------------------------------------------
-    _network(phone, offline=True)
+    network = Network(phone)
+    network.offline()
     phone.execute_cdp_cmd(
         "Browser.grantPermissions", {"origin": live_server.url, "permissions": ["geolocation"]}
     )
@@ -204,6 +255,15 @@ def test_a_visit_recorded_offline_is_synced_exactly_once(phone, live_server, mob
     ready()
     wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#checklist .m-item")) == 3)
     assert css("#offline-banner").is_displayed()
+    # The API answer comes from the service worker's cache (the last good response).
+    cached = phone.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "fetch(arguments[0], {headers: {'X-Wuwu-User': document.body.dataset.userId}})"
+        ".then(r => r.json().then(j => done([r.status, r.headers.get('X-Wuwu-Cache'), j.id])),"
+        " e => done(String(e)));",
+        f"/api/v1/visits/{visit.pk}/",
+    )
+    assert cached == [200, "hit", visit.pk]
 
     click("#checkin-btn")
     wait.until(lambda d: "±10" in d.find_element(By.ID, "checkin-info").text)
@@ -228,6 +288,12 @@ def test_a_visit_recorded_offline_is_synced_exactly_once(phone, live_server, mob
     wait.until(
         lambda d: len(d.find_elements(By.CSS_SELECTOR, f"{checklist_finding} .m-thumb")) == 1
     )
+
+    phone.execute_script(
+        "document.getElementById(arguments[0]).scrollIntoView({behavior: 'instant'})",
+        f"item-{fail_item}",
+    )
+    _shot(phone, "checklist-offline")
 
     # An ad-hoc problem, transferred to a department, with a photo.
     click("#add-finding")
@@ -275,8 +341,13 @@ def test_a_visit_recorded_offline_is_synced_exactly_once(phone, live_server, mob
         lambda d: d.find_element(By.ID, "visit-state").get_attribute("data-state") == "submitted"
     )
 
+    # Keep copies of the queued writes, to send them again after they have been applied (as a
+    # phone does when an answer is lost on the way back).
+    assert phone.execute_async_script(REPLAY_SAVE, phone.execute_script(USER_ID)) == 7
+
     # --- back online: sync ------------------------------------------------------------------
-    _network(phone, offline=False)
+    network.online()
+    wait.until(lambda d: d.execute_script("return navigator.onLine"))
     click("#sync-now")
     try:
         WebDriverWait(phone, 90).until(lambda d: _counts(d)[0] == 0)
@@ -336,9 +407,20 @@ def test_a_visit_recorded_offline_is_synced_exactly_once(phone, live_server, mob
     assert Finding.objects.filter(visit=visit).count() == 2
     assert Photo.objects.count() == 2
 
+    # --- the same writes again, same UUIDs: answered, not applied twice ----------------------
+    assert phone.execute_async_script(REPLAY_RESTORE, phone.execute_script(USER_ID)) == 7
+    phone.refresh()  # the app syncs on opening
+    ready()
+    WebDriverWait(phone, 60).until(lambda d: _counts(d)[0] == 0)
+    assert _counts(phone) == (0, 0), _failed_text(phone)
+    assert Visit.objects.filter(pk=visit.pk, state="submitted").count() == 1
+    assert ItemResult.objects.filter(visit=visit).count() == 3
+    assert Finding.objects.filter(visit=visit).count() == 2
+    assert Photo.objects.count() == 2
+
 
 @pytest.mark.django_db(transaction=True)
-def test_the_shell_needs_a_session_but_the_worker_and_manifest_do_not(client, mobile_urls):
+def test_the_shell_needs_a_session_but_the_worker_and_manifest_do_not(client):
     from tests.personas import build_city
 
     response = client.get("/m/visits/1/")
@@ -368,4 +450,71 @@ def test_the_shell_needs_a_session_but_the_worker_and_manifest_do_not(client, mo
     page = client.get("/m/visits/1/")
     assert page.status_code == 200
     html = page.content.decode()
-    assert 'data-csrf="' in html and "<script>" not in html
+    assert 'data-csrf="' in html
+    # No inline script: every <script> loads a file (CSP-ready).
+    assert re.findall(r"<script\b[^>]*>", html)
+    assert all(" src=" in tag for tag in re.findall(r"<script\b[^>]*>", html))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refused_write_is_shown_with_the_servers_message_and_can_be_discarded(phone, live_server):
+    """The visit was checked in from another device meanwhile: the phone's check-in gets 409,
+    is parked as failed with the server's Chinese message, and is discarded after a confirm."""
+    import uuid
+
+    from django.conf import settings
+    from django.utils import translation
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from inspections.services import visit_checkin
+    from tests.inspection_data import make_visit
+    from tests.personas import build_city
+
+    city = build_city()
+    visit = make_visit(city)
+    wait = WebDriverWait(phone, 20)
+    phone.get(f"{live_server.url}/login/?next=/m/visits/{visit.pk}/")
+    phone.find_element(By.NAME, "username").send_keys("inspector")
+    phone.find_element(By.NAME, "password").send_keys(PASSWORD)
+    phone.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait.until(lambda d: d.execute_script("return document.body.dataset.ready === '1'"))
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#checklist .m-item")) == 3)
+    phone.execute_cdp_cmd(
+        "Browser.grantPermissions", {"origin": live_server.url, "permissions": ["geolocation"]}
+    )
+    phone.execute_cdp_cmd("Emulation.setGeolocationOverride", INST_A)
+
+    # Another phone of the same inspector checks in first.
+    visit_checkin(
+        actor=city["inspector"],
+        visit=visit,
+        latitude=23.12,
+        longitude=113.26,
+        client_uuid=uuid.uuid4(),
+    )
+    with translation.override(settings.LANGUAGE_CODE):
+        expected = translation.gettext("This visit was already checked in from another device.")
+
+    wait.until(ec.element_to_be_clickable((By.ID, "checkin-btn"))).click()
+    WebDriverWait(phone, 30).until(lambda d: _counts(d) == (0, 1))
+    phone.find_element(By.ID, "sync-status").click()
+    failed = wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, "#failed-list li")))
+    assert expected in failed.text
+    _shot(phone, "failed-item")
+
+    failed.find_element(By.CSS_SELECTOR, "[data-action='discard']").click()
+    wait.until(ec.visibility_of_element_located((By.ID, "confirm-dialog")))
+    phone.find_element(By.ID, "confirm-cancel").click()  # cancelling keeps it
+    assert _counts(phone) == (0, 1)
+    phone.find_element(By.CSS_SELECTOR, "#failed-list [data-action='discard']").click()
+    wait.until(ec.visibility_of_element_located((By.ID, "confirm-dialog")))
+    phone.find_element(By.ID, "confirm-ok").click()
+    wait.until(lambda d: _counts(d) == (0, 0))
+    # The server's state shows: checked in (by the other device), results can be recorded.
+    phone.find_element(By.ID, "sync-now").click()
+    wait.until(
+        lambda d: d.find_element(By.ID, "visit-state").get_attribute("data-state") == "in_progress"
+    )
+    assert phone.find_element(By.CSS_SELECTOR, ".m-item .m-seg-btn").is_enabled()

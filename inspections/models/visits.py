@@ -53,8 +53,11 @@ class Visit(models.Model):
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # Phones send check-in and submission with client UUIDs of their own (applied once each).
     client_uuid = models.UUIDField(null=True, blank=True, unique=True)
     client_digest = models.CharField(max_length=64, blank=True)
+    submit_client_uuid = models.UUIDField(null=True, blank=True, unique=True)
+    submit_digest = models.CharField(max_length=64, blank=True)
     version = models.PositiveIntegerField(default=1)
 
     objects = VisitQuerySet.as_manager()

@@ -25,7 +25,8 @@
   var db = null;
   var Sync = window.WuwuSync;
   var view = { route: null, visitId: null, visit: null, built: null, findingItem: null };
-  var objectUrls = [];
+  var blobUrls = {}; // client UUID of a queued photo -> object URL of its blob
+  var seenBlobs = {};
   var lastListRefresh = 0;
   var renderTimer = null;
 
@@ -73,7 +74,7 @@
     node.textContent = message;
     node.hidden = false;
     clearTimeout(toastTimer);
-    toastTimer = setTimeout(function () { node.hidden = true; }, 3500);
+    toastTimer = setTimeout(function () { node.hidden = true; }, 2500);
   }
 
   // A confirmation in a <dialog> (resolves true for OK).
@@ -337,7 +338,7 @@
       buildChecklist(v);
       view.built = signature;
     }
-    revokeObjectUrls();
+    seenBlobs = {};
     allItems(v).forEach(function (item) {
       var card = $("item-" + item.id);
       if (card) paintItem(card, item, v);
@@ -346,6 +347,7 @@
     paintFindings(v);
     paintVisitPhotos(v);
     paintSubmit(v);
+    releaseBlobUrls();
 
     function fail(message) {
       $("page-error-text").textContent = message;
@@ -456,6 +458,7 @@
         var input = card.querySelector(".m-item-photo-input");
         input.dataset.itemId = item.id;
         input.id = "item-photo-" + item.id;
+        watchFileInput(input);
         group.appendChild(card);
       });
       container.appendChild(group);
@@ -470,9 +473,9 @@
       img.alt = photo.kind === "after" ? gettext("Photo after the fix") : gettext("Evidence photo");
       img.loading = "lazy";
       if (photo._blob) {
-        var url = URL.createObjectURL(photo._blob);
-        objectUrls.push(url);
-        img.src = url;
+        if (!blobUrls[photo.client_uuid]) blobUrls[photo.client_uuid] = URL.createObjectURL(photo._blob);
+        seenBlobs[photo.client_uuid] = true;
+        img.src = blobUrls[photo.client_uuid];
       } else if (photo.thumbnail_url) {
         img.src = photo.thumbnail_url;
       }
@@ -489,9 +492,24 @@
     container.hidden = !photos.length;
   }
 
-  function revokeObjectUrls() {
-    objectUrls.forEach(function (url) { URL.revokeObjectURL(url); });
-    objectUrls = [];
+  // Free the object URLs of queued photos no longer shown (sent, or discarded).
+  function releaseBlobUrls() {
+    Object.keys(blobUrls).forEach(function (key) {
+      if (seenBlobs[key]) return;
+      URL.revokeObjectURL(blobUrls[key]);
+      delete blobUrls[key];
+    });
+  }
+
+  // A file input gets its own listener: the camera may stay open across a re-render, and the
+  // change event of an input taken out of the page would not reach a listener on the document.
+  function watchFileInput(input) {
+    input.addEventListener("change", function () {
+      addPhotos(input).catch(function (error) {
+        showError(error);
+        toast(gettext("The photo could not be read. Try again."));
+      });
+    });
   }
 
   function paintItem(card, item, v) {
@@ -547,6 +565,16 @@
 
   function paintFindings(v) {
     var list = $("findings-list");
+    var signature = JSON.stringify([v.id, v._editable, v.findings, v.photos.map(function (p) {
+      return [p.uuid, p.client_uuid, p.finding, p._findingClientUuid, p._local, p.kind, p.thumbnail_url];
+    })]);
+    if (list.dataset.signature === signature) {
+      v.photos.forEach(function (p) { if (p._blob && blobUrls[p.client_uuid]) seenBlobs[p.client_uuid] = true; });
+      $("findings-empty").hidden = v.findings.length > 0;
+      $("add-finding").hidden = !v._editable;
+      return;
+    }
+    list.dataset.signature = signature;
     list.textContent = "";
     var items = {};
     allItems(v).forEach(function (item) { items[item.id] = item; });
@@ -581,6 +609,7 @@
       card.querySelector(".m-finding-actions").hidden = !v._editable || f._local === "failed";
       card.querySelector(".m-finding-after").hidden = f.disposition !== "fixed_on_site";
       card.querySelectorAll(".m-file").forEach(function (input) {
+        watchFileInput(input);
         input.dataset.findingUuid = f.client_uuid || "";
         input.dataset.findingId = f.id || "";
         if (f.item) input.dataset.itemId = f.item;
@@ -774,6 +803,7 @@
     var departments = (v.departments || []).map(function (d) { return [String(d.id), d.name]; });
     fillSelect($("f-department"), departments, "", gettext("Choose a department…"));
     paintDisposition();
+    view.scrollBeforeForm = window.scrollY;
     showPage("page-finding");
     if (window.location.hash !== "#problem") window.history.pushState({ form: true }, "", "#problem");
     window.scrollTo(0, 0);
@@ -784,11 +814,22 @@
     if ($("page-finding").hidden) return;
     $("page-finding").hidden = true;
     view.findingItem = null;
-    if (!silent && window.location.hash === "#problem") {
-      window.history.back(); // popstate renders the visit again
+    if (silent) return;
+    if (window.location.hash === "#problem") {
+      window.history.back(); // popstate renders the visit again and restores the position
       return;
     }
-    if (!silent) scheduleRender();
+    backFromForm();
+  }
+
+  // Back on the visit where the inspector was before the form.
+  function backFromForm() {
+    render().then(function () {
+      if (view.scrollBeforeForm !== undefined) {
+        window.scrollTo({ top: view.scrollBeforeForm, behavior: "instant" });
+        view.scrollBeforeForm = undefined;
+      }
+    }).catch(showError);
   }
 
   function currentDisposition() {
@@ -929,9 +970,8 @@
     if (!v || !v._editable) return;
     var missing = allItems(v).filter(function (item) { return !resultFor(v, item.id); }).length;
     if (missing) {
-      $("submit-hint").textContent = interpolate(ngettext(
-        "Record a result for every checklist item first (%s left).",
-        "Record a result for every checklist item first (%s left).", missing), [missing]);
+      $("submit-hint").textContent = interpolate(
+        gettext("Record a result for every checklist item first (%s left)."), [missing]);
       return;
     }
     var ok = await confirmDialog(gettext("Submit this visit? After it is submitted nothing can be changed on the phone."),
@@ -1128,7 +1168,10 @@
       if (outcome && !outcome.disabled) {
         var card = outcome.closest(".m-item");
         var itemId = Number(card.dataset.itemId);
-        recordResult(itemId, outcome.dataset.outcome, card.querySelector(".m-item-note").value.trim());
+        var noteText = card.querySelector(".m-item-note").value.trim();
+        var current = view.visit && resultFor(view.visit, itemId);
+        if (current && current.outcome === outcome.dataset.outcome && (current.note || "") === noteText) return;
+        recordResult(itemId, outcome.dataset.outcome, noteText);
         card.dataset.outcome = outcome.dataset.outcome;
         card.querySelectorAll(".m-seg-btn").forEach(function (b) {
           b.classList.toggle("active", b === outcome);
@@ -1163,12 +1206,7 @@
 
     document.addEventListener("change", function (event) {
       var target = event.target;
-      if (target.classList.contains("m-file")) {
-        addPhotos(target).catch(function (error) {
-          showError(error);
-          toast(gettext("The photo could not be read. Try again."));
-        });
-      } else if (target.classList.contains("m-item-note")) {
+      if (target.classList.contains("m-item-note")) {
         var card = target.closest(".m-item");
         var itemId = Number(card.dataset.itemId);
         var v = view.visit;
@@ -1192,6 +1230,7 @@
       this._timer = setTimeout(function () { db.setMeta("drafts", view.drafts); }, 500);
     });
 
+    watchFileInput($("visit-photo-input"));
     $("checkin-btn").addEventListener("click", function () { checkIn().catch(showError); });
     $("add-finding").addEventListener("click", function () { openFindingForm(null); });
     $("finding-form").addEventListener("submit", function (event) { saveFinding(event).catch(showError); });
@@ -1217,11 +1256,17 @@
     $("logout-btn").addEventListener("click", function () { signOut().catch(showError); });
     $("signin-link").href = cfg.login + "?next=" + encodeURIComponent(window.location.pathname);
 
+    if ("scrollRestoration" in window.history) window.history.scrollRestoration = "manual";
     window.addEventListener("popstate", function () {
       if (!$("page-finding").hidden && window.location.hash !== "#problem") {
         $("page-finding").hidden = true;
         view.findingItem = null;
       }
+      if (view.scrollBeforeForm !== undefined && window.location.hash !== "#problem") {
+        backFromForm();
+        return;
+      }
+      view.built = null;
       render().catch(showError);
     });
     window.addEventListener("online", function () {

@@ -9,7 +9,7 @@
 // - everything else, and every write, goes to the network untouched (writes are queued by
 //   the page in IndexedDB, not here).
 // The server replaces the next line with the real settings and a content version.
-self.WUWU_CONFIG = { version: "dev", shell: "/m/", precache: [], api: "/api/v1/", apiCached: ["/api/v1/visits/"], photoPrefix: "/inspections/photos/" }; // @@CONFIG@@
+self.WUWU_CONFIG = { version: "dev", shell: "/m/", precache: [], apiCached: ["/api/v1/visits/"], photoPrefix: "/inspections/photos/" }; // @@CONFIG@@
 
 var CONFIG = self.WUWU_CONFIG;
 var SHELL_CACHE = "wuwu-m-shell-" + CONFIG.version;

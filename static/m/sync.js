@@ -19,6 +19,7 @@
     userId: "",
     urls: {},
     running: null,
+    again: null,
     phase: "idle", // idle | syncing | offline | signed-out | retrying
     lastSync: null,
     lastError: "",
@@ -61,7 +62,13 @@
       opts.signal = controller.signal;
       timer = setTimeout(function () { controller.abort(); }, timeoutMs || JSON_TIMEOUT_MS);
     }
-    return fetch(url, opts).finally(function () { if (timer) clearTimeout(timer); });
+    return fetch(url, opts).then(function (response) {
+      if (timer) clearTimeout(timer);
+      return response;
+    }, function (error) {
+      if (timer) clearTimeout(timer);
+      throw error;
+    });
   }
 
   function readJSON(response) {
@@ -366,9 +373,13 @@
     return summary;
   }
 
-  // One sync at a time, across the tabs of this browser too.
+  // One sync at a time, across the tabs of this browser too. A request during a round runs
+  // another round after it (what was recorded meanwhile is not left for the timer).
   function run(options) {
-    if (state.running) return state.running;
+    if (state.running) {
+      state.again = Object.assign(state.again || {}, options || {});
+      return state.running;
+    }
     var job = function () { return syncOnce(options); };
     var promise = navigator.locks && navigator.locks.request
       ? navigator.locks.request("wuwu-m-sync-u" + state.userId, { ifAvailable: true }, function (lock) {
@@ -378,7 +389,15 @@
     state.running = Promise.resolve(promise).catch(function (error) {
       setPhase("retrying", String(error && error.message || error));
       return { stoppedBy: "error" };
-    }).finally(function () { state.running = null; });
+    }).then(function (summary) {
+      state.running = null;
+      if (state.again) {
+        var next = state.again;
+        state.again = null;
+        if (summary.stoppedBy !== "offline" && summary.stoppedBy !== "signed-out") run(next);
+      }
+      return summary;
+    });
     return state.running;
   }
 
