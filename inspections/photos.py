@@ -411,8 +411,9 @@ def _decode(img: ImageFile.ImageFile) -> None:
         # as large as the output will be: much faster for big photos, and deterministic.
         img.draft(None, _downscale_size(img.size, OUTPUT_MAX_SIDE))
     try:
-        # ImageFile.LOAD_TRUNCATED_IMAGES is False (Pillow's default; never set in this
-        # project), so a truncated image raises here; the structure checks caught it anyway.
+        # WeasyPrint sets the process-wide ImageFile.LOAD_TRUNCATED_IMAGES = True when it is
+        # imported (a worker that renders PDFs), so this decode alone cannot be trusted to
+        # refuse a truncated image: the structure checks above are what refuse it.
         img.load()
     except _DECODE_ERRORS:
         raise _corrupt() from None

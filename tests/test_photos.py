@@ -383,8 +383,16 @@ def test_damaged_png_chunk_is_refused():
     refused(bytes(data), "corrupt_image", name="photo.png")
 
 
-def test_truncated_loading_is_off():
-    assert ImageFile.LOAD_TRUNCATED_IMAGES is False
+@pytest.mark.parametrize("lenient", [False, True])
+def test_truncation_is_refused_even_when_pillow_is_told_to_load_truncated_images(
+    monkeypatch, lenient
+):
+    # WeasyPrint turns this process-wide flag on at import; the refusal must not depend on it.
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", lenient)
+    data = encode(Image.effect_noise((200, 200), 50))
+    refused(data[: len(data) // 2], "corrupt_image")
+    png = encode(Image.effect_noise((200, 200), 50), "PNG")
+    refused(png[: len(png) // 2], "corrupt_image", name="photo.png")
 
 
 def test_decompression_bomb_png_is_refused_without_decoding():
