@@ -32,7 +32,10 @@ MENU: list[MenuItem] = [
     ),
     MenuItem(_("Visits"), "inspections:visit-list", "geo-alt", BUSINESS, _("Inspections")),
     MenuItem(
-        _("On-site inspection (phone)"), "mobile-home", "phone", (Role.INSPECTOR,),
+        _("On-site inspection (phone)"),
+        "mobile-home",
+        "phone",
+        (Role.INSPECTOR,),
         _("Inspections"),
     ),
     MenuItem(
