@@ -32,6 +32,13 @@ MENU: list[MenuItem] = [
     ),
     MenuItem(_("Visits"), "inspections:visit-list", "geo-alt", BUSINESS, _("Inspections")),
     MenuItem(
+        _("Checklists"),
+        "inspections:checklist-list",
+        "list-check",
+        (Role.SUPERVISOR, Role.OFFICE_HEAD, Role.INSPECTOR, Role.LEADER),
+        _("Inspections"),
+    ),
+    MenuItem(
         _("On-site inspection (phone)"),
         "mobile-home",
         "phone",

@@ -11,6 +11,8 @@ urlpatterns = [
     path(
         "plans/<int:pk>/<str:action>/", views.PlanTransitionView.as_view(), name="plan-transition"
     ),
+    path("checklists/", views.ChecklistListView.as_view(), name="checklist-list"),
+    path("checklists/<int:pk>/", views.ChecklistDetailView.as_view(), name="checklist-detail"),
     path("visits/", views.VisitListView.as_view(), name="visit-list"),
     path("visits/<int:pk>/", views.VisitDetailView.as_view(), name="visit-detail"),
     path("visits/<int:pk>/amend/", views.VisitAmendView.as_view(), name="visit-amend"),

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import FormView
 
-from civilaffairs.choices import BottomLine, Role
+from civilaffairs.choices import BottomLine, InstitutionType, Role
 from civilaffairs.exceptions import ServiceError
 from civilaffairs.navigation import BUSINESS
 from civilaffairs.services import timeline_of
@@ -23,7 +23,7 @@ from inspections import services
 from inspections.choices import Severity
 from inspections.filtersets import FindingFilterSet, PlanFilterSet, VisitFilterSet
 from inspections.forms import AmendForm, FindingAmendForm, PlanForm
-from inspections.models import Finding, InspectionPlan, Photo, Visit
+from inspections.models import ChecklistTemplate, Finding, InspectionPlan, Photo, Visit
 
 OFFICE = (Role.SUPERVISOR, Role.OFFICE_HEAD)
 PLAN_READERS = (*OFFICE, Role.INSPECTOR, Role.LEADER)
@@ -383,3 +383,67 @@ def photo_file(request, uuid):
 
 def photo_thumbnail(request, uuid):
     return _photo_response(request, uuid, "thumbnail")
+
+
+class ChecklistListView(ObjectListView):
+    model = ChecklistTemplate
+    allowed_roles = PLAN_READERS
+    title = _("Checklists")
+    export_filename = "checklists"
+    default_ordering = "code"
+    columns = [
+        Column(
+            "name",
+            _("Name"),
+            lambda t: t.name,
+            order_by="name",
+            link=lambda t: reverse("inspections:checklist-detail", args=[t.pk]),
+        ),
+        Column("code", _("Code"), lambda t: t.code, order_by="code"),
+        Column("version", _("Version"), lambda t: t.version, order_by="version"),
+        Column("items", _("Items"), lambda t: t.item_count),
+        Column(
+            "applies",
+            _("Applies to"),
+            lambda t: (
+                "、".join(str(InstitutionType(v).label) for v in t.institution_types)
+                or _t("Every kind of unit")
+            ),
+        ),
+        Column(
+            "current",
+            _("Current version"),
+            lambda t: t.is_current,
+            order_by="is_current",
+            html=lambda t: format_html(
+                '<span class="badge text-bg-{}">{}</span>',
+                "success" if t.is_current else "secondary",
+                _t("Yes") if t.is_current else _t("No"),
+            ),
+        ),
+    ]
+
+    def decorate_queryset(self, queryset):
+        return queryset.annotate(item_count=Count("items"))
+
+
+class ChecklistDetailView(ObjectDetailView):
+    model = ChecklistTemplate
+    allowed_roles = PLAN_READERS
+    template_name = "inspections/checklist_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        items = list(self.object.items.all())
+        context["groups"] = [
+            (label, [i for i in items if i.bottom_line == value])
+            for value, label in BottomLine.choices
+            if any(i.bottom_line == value for i in items)
+        ]
+        context["applies"] = [InstitutionType(v).label for v in self.object.institution_types]
+        context["versions"] = (
+            ChecklistTemplate.objects.visible_to(self.request.user)
+            .filter(code=self.object.code)
+            .order_by("-version")
+        )
+        return context

@@ -7,7 +7,7 @@ from django.test import Client
 
 ALLOWED = "allowed"  # the object is visible
 HIDDEN = "hidden"  # the role may use the page but the object is outside its view: 404
-FORBIDDEN = "forbidden"  # the role may not use the page at all: 403
+FORBIDDEN = "forbidden"  # the role may not use the section: lists 403, object URLs 404
 
 
 @dataclass
@@ -40,10 +40,12 @@ def check_visibility(user, surface: Surface, expected: str):
         assert api_detail.status_code in (401, 403), who
         return
     if expected == FORBIDDEN:
+        # The section is not for this role: its lists say so (403); an object's URL reveals
+        # nothing (404, as for any object outside one's view).
         assert list_response.status_code == 403, f"{who}: list {list_response.status_code}"
-        assert detail_response.status_code == 403, f"{who}: detail {detail_response.status_code}"
+        assert detail_response.status_code == 404, f"{who}: detail {detail_response.status_code}"
         assert api_list.status_code == 403, f"{who}: api list {api_list.status_code}"
-        assert api_detail.status_code == 403, f"{who}: api detail {api_detail.status_code}"
+        assert api_detail.status_code == 404, f"{who}: api detail {api_detail.status_code}"
         return
     assert list_response.status_code == 200, f"{who}: list {list_response.status_code}"
     assert api_list.status_code == 200, f"{who}: api list {api_list.status_code}"

@@ -15,6 +15,16 @@ class VisibleViewSetMixin:
         queryset = self.model.objects.visible_to(self.request.user)
         return self.decorate_queryset(queryset)
 
+    def permission_denied(self, request, message=None, code=None):
+        # A signed-in user whose role may not use this endpoint learns nothing about a
+        # particular object: its URL answers 404, like an object outside their view.
+        lookup = self.lookup_url_kwarg or self.lookup_field
+        if request.user and request.user.is_authenticated and lookup in self.kwargs:
+            from rest_framework.exceptions import NotFound
+
+            raise NotFound()
+        super().permission_denied(request, message=message, code=code)
+
     def decorate_queryset(self, queryset):
         return queryset
 

@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -178,6 +179,14 @@ def _without(query, key):
 
 
 class ObjectDetailView(RoleRequiredMixin, VisibleQuerysetMixin, DetailView):
-    """Outside the user's view the object does not exist: 404, never 403."""
+    """Outside the user's view the object does not exist: 404, never 403 — also for a role that
+    may not use this kind of page at all, so a direct URL reveals nothing."""
 
     context_object_name = "object"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not (
+            self.allowed_roles == "__all__" or request.user.has_role(*self.allowed_roles)
+        ):
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)

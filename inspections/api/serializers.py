@@ -140,6 +140,32 @@ class ChecklistSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ChecklistItemWriteSerializer(serializers.Serializer):
+    bottom_line = serializers.ChoiceField(choices=BottomLine.choices)
+    cornerstone = serializers.ChoiceField(
+        choices=Cornerstone.choices, required=False, allow_blank=True, default=""
+    )
+    category = serializers.ChoiceField(choices=Category.choices)
+    text = serializers.CharField(max_length=300)
+    guidance = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    legal_basis = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=300
+    )
+    default_severity = serializers.ChoiceField(choices=Severity.choices, default="general")
+
+
+class ChecklistWriteSerializer(serializers.Serializer):
+    code = serializers.SlugField(max_length=40, help_text="Same code: a new version of it.")
+    name = serializers.CharField(max_length=120)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    institution_types = serializers.ListField(
+        child=serializers.ChoiceField(choices=OrgUnit._meta.get_field("institution_type").choices),
+        required=False,
+        default=list,
+    )
+    items = ChecklistItemWriteSerializer(many=True, allow_empty=False)
+
+
 class TargetSerializer(serializers.ModelSerializer):
     institution_type_display = serializers.CharField(
         source="get_institution_type_display", read_only=True

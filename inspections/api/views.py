@@ -117,6 +117,19 @@ class ChecklistViewSet(
     def decorate_queryset(self, queryset):
         return queryset.prefetch_related("items")
 
+    def get_permissions(self):
+        if self.action == "create":
+            self.allowed_roles = OFFICE
+        return super().get_permissions()
+
+    @extend_schema(request=s.ChecklistWriteSerializer, responses={201: s.ChecklistSerializer})
+    def create(self, request):
+        """Save a checklist; an existing code gets a new version (visits keep the old one)."""
+        data = s.ChecklistWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        template = services.checklist_create(actor=request.user, **data.validated_data)
+        return Response(s.ChecklistSerializer(template).data, status=status.HTTP_201_CREATED)
+
 
 class VisitViewSet(
     VisibleViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
