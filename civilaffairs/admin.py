@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from civilaffairs import services
 from civilaffairs.exceptions import ServiceError
-from civilaffairs.models import OrgUnit, RoleAssignment, User
+from civilaffairs.models import CalendarDay, CalendarYear, OrgUnit, RoleAssignment, User
 
 
 def _is_sysadmin(request) -> bool:
@@ -158,3 +158,24 @@ class UserAdmin(SysadminOnly, DjangoUserAdmin):
                 self.message_user(request, str(exc.message), messages.ERROR)
         for deleted in formset.deleted_objects:
             services.role_revoke(actor=request.user, assignment=deleted)
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(SysadminOnly, admin.ModelAdmin):
+    """Holidays on weekdays and make-up working days on weekends; other days follow Mon–Fri."""
+
+    list_display = ["date", "is_workday", "name"]
+    list_filter = ["is_workday"]
+    date_hierarchy = "date"
+    search_fields = ["name"]
+
+    def has_delete_permission(self, request, obj=None):
+        return _is_sysadmin(request)
+
+
+@admin.register(CalendarYear)
+class CalendarYearAdmin(SysadminOnly, admin.ModelAdmin):
+    """Years whose calendar is known; add one after entering its days to end provisional
+    deadlines in it."""
+
+    list_display = ["year", "source", "loaded_at"]

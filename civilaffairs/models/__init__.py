@@ -1,7 +1,17 @@
 from civilaffairs.models.attachments import Attachment
 from civilaffairs.models.audit import AuditEvent
+from civilaffairs.models.calendar import CalendarDay, CalendarYear
 from civilaffairs.models.org import OrgUnit
 from civilaffairs.models.timeline import TimelineEntry
 from civilaffairs.models.users import RoleAssignment, User
 
-__all__ = ["Attachment", "AuditEvent", "OrgUnit", "RoleAssignment", "TimelineEntry", "User"]
+__all__ = [
+    "Attachment",
+    "AuditEvent",
+    "CalendarDay",
+    "CalendarYear",
+    "OrgUnit",
+    "RoleAssignment",
+    "TimelineEntry",
+    "User",
+]
