@@ -5,3 +5,17 @@ from django.utils.translation import gettext_lazy as _
 class RectificationConfig(AppConfig):
     name = "rectification"
     verbose_name = _("Rectification")
+
+    def ready(self):
+        from civilaffairs import workdays
+        from civilaffairs.models.audit import register_action
+        from inspections import services as inspections_services
+        from rectification import services
+
+        if services.issue_for_filed_findings not in inspections_services.VISIT_FILED_HOOKS:
+            inspections_services.VISIT_FILED_HOOKS.append(services.issue_for_filed_findings)
+        if services.recompute_provisional_deadlines not in workdays.LOADED_HOOKS:
+            workdays.LOADED_HOOKS.append(services.recompute_provisional_deadlines)
+        register_action("rectification.issue", _("Rectification order issued"))
+        for action, step in services.STEPS.items():
+            register_action(f"rectification.{action}", step.label)

@@ -152,7 +152,7 @@ def test_no_english_msgid_on_any_page(city, client, persona):
     ]
     for url in pages:
         response = client.get(url)
-        if response.status_code == 403:
+        if response.status_code in (403, 404):  # not this role's section
             continue
         assert response.status_code == 200, (url, response.status_code)
         text = visible_text(response.content.decode())

@@ -1,0 +1,327 @@
+"""The rectification engine: one guarded transition function for every step of an order.
+
+Each step checks the actor's role and scope, the current state and the version the actor saw,
+locks the row, writes exactly one timeline entry and one audit event in the same transaction,
+and refuses anything else with a clear message (changing nothing)."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from civilaffairs import workdays
+from civilaffairs.choices import Role
+from civilaffairs.exceptions import Conflict, PermissionDenied, ServiceError
+from civilaffairs.models import OrgUnit
+from civilaffairs.services import audit_record, timeline_add
+from inspections.services import _next_code
+from rectification.choices import (
+    OPEN_STATES,
+    PRIORITY_BY_SEVERITY,
+    ExtensionState,
+    SourceType,
+)
+from rectification.choices import (
+    RectificationState as S,
+)
+from rectification.models import ExtensionRequest, Rectification
+
+# Working days a unit gets by default, by the finding's severity (settings may override).
+DEFAULT_WORKING_DAYS = {"major": 5, "serious": 10, "general": 15}
+
+
+def _in_scope(unit: OrgUnit | None, scopes) -> bool:
+    return unit is not None and any(unit.path.startswith(s.path) for s in scopes)
+
+
+def is_unit_side(actor, order: Rectification) -> bool:
+    """The responsible unit's liaison (of it or of a unit above it)."""
+    return _in_scope(order.responsible_unit, actor.scopes_for(Role.UNIT_LIAISON))
+
+
+def is_verifier(actor, order: Rectification) -> bool:
+    """The office, or the department that supervises the order."""
+    if actor.has_role(Role.SUPERVISOR, Role.OFFICE_HEAD):
+        return True
+    return _in_scope(order.supervising_department, actor.scopes_for(Role.DEPARTMENT))
+
+
+def is_office(actor, order) -> bool:
+    return actor.has_role(Role.SUPERVISOR, Role.OFFICE_HEAD)
+
+
+def is_office_head(actor, order) -> bool:
+    return actor.has_role(Role.OFFICE_HEAD)
+
+
+@dataclass(frozen=True)
+class Step:
+    sources: frozenset
+    target: str | None  # None: the state does not change
+    allowed: object  # (actor, order) -> bool
+    label: str
+    needs_note: bool = False
+
+
+STEPS = {
+    "acknowledge": Step(
+        frozenset({S.ISSUED, S.RETURNED}), S.ACKNOWLEDGED, is_unit_side, gettext_lazy("acknowledge")
+    ),
+    "submit": Step(
+        frozenset({S.ACKNOWLEDGED}),
+        S.SUBMITTED,
+        is_unit_side,
+        gettext_lazy("report the rectification"),
+        needs_note=True,
+    ),
+    "verify": Step(
+        frozenset({S.SUBMITTED}), S.VERIFIED, is_verifier, gettext_lazy("verify and close")
+    ),
+    "return": Step(
+        frozenset({S.SUBMITTED}), S.RETURNED, is_verifier, gettext_lazy("return"), needs_note=True
+    ),
+    "reassign": Step(
+        frozenset(OPEN_STATES), S.ISSUED, is_office, gettext_lazy("reassign"), needs_note=True
+    ),
+    "cancel": Step(
+        frozenset(OPEN_STATES), S.CANCELLED, is_office, gettext_lazy("cancel"), needs_note=True
+    ),
+    "reopen": Step(
+        frozenset({S.VERIFIED, S.CANCELLED}),
+        S.ISSUED,
+        is_office,
+        gettext_lazy("reopen"),
+        needs_note=True,
+    ),
+    "request_extension": Step(
+        frozenset({S.ISSUED, S.ACKNOWLEDGED, S.RETURNED}),
+        None,
+        is_unit_side,
+        gettext_lazy("request an extension"),
+        needs_note=True,
+    ),
+    "approve_extension": Step(
+        frozenset(OPEN_STATES), None, is_office_head, gettext_lazy("approve the extension")
+    ),
+    "reject_extension": Step(
+        frozenset(OPEN_STATES),
+        None,
+        is_office_head,
+        gettext_lazy("reject the extension"),
+        needs_note=True,
+    ),
+}
+
+
+def compute_deadline(dispatched: dt.datetime, working_days: int) -> workdays.Deadline:
+    return workdays.add_working_days(timezone.localdate(dispatched), working_days)
+
+
+@transaction.atomic
+def rectification_issue(
+    *,
+    actor,
+    responsible_unit: OrgUnit,
+    title: str,
+    requirements: str = "",
+    finding=None,
+    deadline: dt.date | None = None,
+    working_days: int | None = None,
+    supervising_department=None,
+    responsible_person=None,
+    priority: str | None = None,
+    source_type: str = SourceType.FINDING,
+) -> Rectification:
+    """Dispatch an order. The clock starts now, at dispatch — not when the unit signs."""
+    if actor is not None and not actor.has_role(Role.SUPERVISOR, Role.OFFICE_HEAD):
+        raise PermissionDenied(_("Only the office issues rectification orders."))
+    if not title.strip():
+        raise ServiceError(_("Describe the problem to be rectified."), field="title")
+    now = timezone.now()
+    provisional = False
+    if deadline is None:
+        if not working_days or working_days < 1:
+            raise ServiceError(_("Give a deadline or a number of working days."), field="deadline")
+        computed = compute_deadline(now, working_days)
+        deadline, provisional = computed.date, computed.provisional
+    elif deadline < timezone.localdate(now):
+        raise ServiceError(_("The deadline is in the past."), field="deadline")
+    if finding is not None and priority is None:
+        priority = PRIORITY_BY_SEVERITY.get(finding.severity)
+    order = Rectification.objects.create(
+        code=_next_code(Rectification, "ZG"),
+        source_type=source_type,
+        finding=finding,
+        title=title,
+        requirements=requirements,
+        responsible_unit=responsible_unit,
+        responsible_person=responsible_person,
+        supervising_department=supervising_department,
+        priority=priority or "normal",
+        dispatched_at=now,
+        deadline=deadline,
+        deadline_working_days=working_days if working_days else None,
+        deadline_provisional=provisional,
+        created_by=actor,
+    )
+    timeline_add(
+        subject=order,
+        actor=actor,
+        verb="issued",
+        data={"deadline": deadline.isoformat(), "provisional": provisional},
+    )
+    audit_record(
+        actor=actor,
+        action="rectification.issue",
+        obj=order,
+        summary=_("Issued a rectification order"),
+        changes={"deadline": deadline.isoformat(), "unit": responsible_unit.pk},
+    )
+    return order
+
+
+@transaction.atomic
+def rectification_transition(
+    *,
+    rectification: Rectification,
+    actor,
+    action: str,
+    note: str = "",
+    version: int | None = None,
+    new_deadline: dt.date | None = None,
+    responsible_unit: OrgUnit | None = None,
+) -> Rectification:
+    """Every step of an order, guarded. Refused steps raise and change nothing."""
+    step = STEPS.get(action)
+    if step is None:
+        raise ServiceError(_("Unknown action."))
+    order = Rectification.objects.select_for_update().get(pk=rectification.pk)
+    if not Rectification.objects.visible_to(actor).filter(pk=order.pk).exists():
+        raise PermissionDenied(_("Your role does not allow this action."))
+    if version is not None and int(version) != order.version:
+        raise Conflict(
+            _(
+                "Someone else acted on this order a moment ago; it is now “%(state)s”. "
+                "Reload and try again."
+            )
+            % {"state": order.get_state_display()}
+        )
+    if order.state not in step.sources:
+        raise ServiceError(
+            _("An order that is “%(state)s” cannot %(action)s.")
+            % {"state": order.get_state_display(), "action": step.label}
+        )
+    if not step.allowed(actor, order):
+        raise PermissionDenied(_("Your role does not allow this action."))
+    if step.needs_note and not note.strip():
+        raise ServiceError(_("Write a note for this step."), field="note")
+    now, before, data = timezone.now(), order.state, {}
+    if action in ("verify", "return") and order.submitted_by_id == actor.pk:
+        raise PermissionDenied(_("Whoever reported the rectification cannot verify it."))
+    if action == "acknowledge":
+        order.acknowledged_at = order.acknowledged_at or now
+    elif action == "submit":
+        order.submitted_at, order.submitted_by = now, actor
+    elif action == "verify":
+        order.closed_at, order.closed_by = now, actor
+    elif action == "return":
+        order.times_returned += 1
+    elif action == "reassign":
+        if responsible_unit is None or responsible_unit.pk == order.responsible_unit_id:
+            raise ServiceError(_("Choose the new responsible unit."), field="responsible_unit")
+        data["unit"] = [order.responsible_unit_id, responsible_unit.pk]
+        order.responsible_unit, order.responsible_person = responsible_unit, None
+    elif action == "reopen":
+        order.closed_at = order.closed_by = None
+    elif action == "request_extension":
+        if new_deadline is None or new_deadline <= order.deadline:
+            raise ServiceError(
+                _("The requested deadline must be later than the current one."),
+                field="new_deadline",
+            )
+        if order.extensions.filter(state=ExtensionState.PENDING).exists():
+            raise ServiceError(_("An extension request is already waiting for approval."))
+        ExtensionRequest.objects.create(
+            rectification=order, requested_by=actor, new_deadline=new_deadline, reason=note
+        )
+        data["new_deadline"] = new_deadline.isoformat()
+    elif action in ("approve_extension", "reject_extension"):
+        pending = order.extensions.select_for_update().filter(state=ExtensionState.PENDING).first()
+        if pending is None:
+            raise ServiceError(_("No extension request is waiting for approval."))
+        pending.state = (
+            ExtensionState.APPROVED if action == "approve_extension" else ExtensionState.REJECTED
+        )
+        pending.decided_by, pending.decided_at, pending.decision_note = actor, now, note
+        pending.save()
+        if action == "approve_extension":
+            data["deadline"] = [order.deadline.isoformat(), pending.new_deadline.isoformat()]
+            order.deadline, order.deadline_provisional = pending.new_deadline, False
+            order.deadline_working_days = None
+    if step.target is not None:
+        order.state = step.target
+    order.version += 1
+    order.save()
+    timeline_add(subject=order, actor=actor, verb=action, note=note, data=data)
+    audit_record(
+        actor=actor,
+        action=f"rectification.{action}",
+        obj=order,
+        summary=str(step.label),
+        changes={"state": [before, order.state], **data},
+    )
+    return order
+
+
+def recompute_provisional_deadlines(years=None) -> int:
+    """When a calendar year is loaded, provisional deadlines counted in working days are
+    counted again from their dispatch."""
+    changed = 0
+    for order in Rectification.objects.filter(
+        deadline_provisional=True, deadline_working_days__isnull=False
+    ):
+        with transaction.atomic():
+            locked = Rectification.objects.select_for_update().get(pk=order.pk)
+            if not locked.deadline_provisional:
+                continue
+            computed = compute_deadline(locked.dispatched_at, locked.deadline_working_days)
+            if (computed.date, computed.provisional) != (locked.deadline, True):
+                old = locked.deadline
+                locked.deadline, locked.deadline_provisional = computed.date, computed.provisional
+                locked.save(update_fields=["deadline", "deadline_provisional"])
+                timeline_add(
+                    subject=locked,
+                    actor=None,
+                    verb="deadline_recomputed",
+                    data={"deadline": [old.isoformat(), computed.date.isoformat()]},
+                )
+                changed += 1
+    return changed
+
+
+def issue_for_filed_findings(visit_id: int) -> int:
+    """A filed visit's findings to rectify by deadline get their orders (the unit's); those
+    transferred get orders supervised by the department."""
+    from inspections.models import Finding
+
+    days = {**DEFAULT_WORKING_DAYS, **getattr(settings, "RECTIFICATION_DEFAULT_DAYS", {})}
+    issued = 0
+    findings = Finding.objects.filter(
+        visit_id=visit_id, state__in=["open", "transferred"], rectifications__isnull=True
+    ).select_related("target")
+    for finding in findings:
+        rectification_issue(
+            actor=None,
+            responsible_unit=finding.target,
+            title=finding.title,
+            requirements=finding.description,
+            finding=finding,
+            working_days=days.get(finding.severity, 15),
+            supervising_department=finding.transferred_to or finding.target.supervising_department,
+        )
+        issued += 1
+    return issued
