@@ -703,7 +703,9 @@ def visit_submit(*, actor, visit: Visit, summary: str = "", client_uuid=None) ->
         summary=_("Submitted a visit"),
         changes={"findings": len(findings)},
     )
-    transaction.on_commit(lambda: _after_visit_filed(visit.pk))
+    # robust: a failing listener (say, issuing orders) is logged and must not turn a filed
+    # visit into an error on the phone; issuing is idempotent and can be run again.
+    transaction.on_commit(lambda: _after_visit_filed(visit.pk), robust=True)
     return visit
 
 

@@ -86,8 +86,11 @@ class Rectification(models.Model):
         verbose_name=_("verified by"),
     )
     times_returned = models.PositiveSmallIntegerField(_("times returned"), default=0)
+    # Empty when the system issued it (a visit was filed with findings to rectify).
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
         on_delete=models.PROTECT,
         related_name="+",
         verbose_name=_("issued by"),

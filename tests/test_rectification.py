@@ -262,3 +262,44 @@ def test_random_actions_by_random_personas(db):
     assert {"acknowledge", "submit", "verify"} <= RectificationMachine.succeeded, (
         RectificationMachine.succeeded
     )
+
+
+def test_filing_a_visit_issues_orders_for_its_findings(city, django_capture_on_commit_callbacks):
+    from inspections import services as inspections
+    from inspections.choices import Disposition
+    from tests.inspection_data import make_visit
+
+    visit = make_visit(city)
+    inspections.visit_checkin(
+        actor=city["inspector"], visit=visit, latitude=23.12, longitude=113.26
+    )
+    for item in visit.templates.get().items.all():
+        inspections.result_record(
+            actor=city["inspector"],
+            visit=visit,
+            item=item,
+            outcome="fail" if item.position == 1 else "pass",
+        )
+    inspections.finding_create(
+        actor=city["inspector"],
+        visit=visit,
+        title="救助政策落实不到位",
+        bottom_line="stability",
+        category="poor_service",
+        severity="general",
+        disposition=Disposition.TRANSFERRED,
+        transferred_to=city.dept_relief,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        inspections.visit_submit(actor=city["inspector"], visit=visit)
+    orders = Rectification.objects.order_by("pk")
+    assert orders.count() == 2
+    first, transferred = orders
+    assert first.responsible_unit == city.inst_a and first.created_by is None
+    assert first.deadline == services.compute_deadline(first.dispatched_at, 10).date  # serious
+    assert transferred.supervising_department == city.dept_relief
+    # The department verifies what was transferred to it; the unit's liaison sees both.
+    assert Rectification.objects.visible_to(city["department"]).filter(pk=transferred.pk).exists()
+    assert Rectification.objects.visible_to(city["liaison_a"]).count() == 2
+    # Running the listener again issues nothing twice.
+    assert services.issue_for_filed_findings(visit.pk) == 0
