@@ -323,6 +323,9 @@ SPECTACULAR_SETTINGS = {
         "PhotoKindEnum": "inspections.choices.PhotoKind",
         "FindingSourceEnum": "inspections.choices.FindingSource",
         "ScopeModeEnum": "inspections.choices.ScopeMode",
+        "RectificationStateEnum": "rectification.choices.RectificationState",
+        "SourceTypeEnum": "rectification.choices.SourceType",
+        "PriorityEnum": "rectification.choices.Priority",
     },
 }
 

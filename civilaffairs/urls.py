@@ -34,6 +34,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("civilaffairs.api.urls")),
     path("api/v1/", include("inspections.api.urls")),
+    path("api/v1/", include("rectification.api.urls")),
     path("inspections/", include("inspections.urls")),
     path("m/", include("inspections.mobile_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

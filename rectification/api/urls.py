@@ -1,0 +1,9 @@
+from rest_framework.routers import DefaultRouter
+
+from rectification.api import views
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("rectifications", views.RectificationViewSet, basename="api-rectification")
+
+urlpatterns = router.urls
