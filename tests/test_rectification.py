@@ -311,19 +311,20 @@ def test_the_api_moves_orders_and_refuses_stale_or_foreign_steps(city, client):
     order = issue(city)
     url = reverse("api-rectification-transition", args=[order.pk])
     client.force_login(city["liaison_b"])
-    assert client.post(url, {"action": "acknowledge"},
-                       content_type="application/json").status_code == 404
+    assert (
+        client.post(url, {"action": "acknowledge"}, content_type="application/json").status_code
+        == 404
+    )
     assert client.get(reverse("api-rectification-list")).json()["count"] == 0
     client.force_login(city["liaison_a"])
     listed = client.get(reverse("api-rectification-list"), {"overdue": "false"}).json()
     assert [row["id"] for row in listed["results"]] == [order.pk]
-    ok = client.post(url, {"action": "acknowledge", "version": 1},
-                     content_type="application/json")
+    ok = client.post(url, {"action": "acknowledge", "version": 1}, content_type="application/json")
     assert ok.status_code == 200 and ok.json()["state"] == "acknowledged"
-    stale = client.post(url, {"action": "submit", "note": "已整改", "version": 1},
-                        content_type="application/json")
+    stale = client.post(
+        url, {"action": "submit", "note": "已整改", "version": 1}, content_type="application/json"
+    )
     assert stale.status_code == 409 and "刷新" in stale.json()["detail"]
-    bad = client.post(url, {"action": "verify", "version": 2},
-                      content_type="application/json")
+    bad = client.post(url, {"action": "verify", "version": 2}, content_type="application/json")
     assert bad.status_code in (400, 403)
     assert Rectification.objects.get(pk=order.pk).state == S.ACKNOWLEDGED
