@@ -3,7 +3,6 @@ from django.db.models import Count, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 from django.views import View
@@ -18,6 +17,8 @@ from civilaffairs.views.generic import (
     ObjectDetailView,
     ObjectListView,
     RoleRequiredMixin,
+    badge,
+    flag_column,
 )
 from inspections import services
 from inspections.choices import Severity
@@ -44,19 +45,11 @@ SEVERITY_BADGE = {"general": "secondary", "serious": "warning", "major": "danger
 
 
 def state_badge(obj):
-    return format_html(
-        '<span class="badge text-bg-{}">{}</span>',
-        STATE_BADGE.get(obj.state, "secondary"),
-        obj.get_state_display(),
-    )
+    return badge(STATE_BADGE.get(obj.state, "secondary"), obj.get_state_display())
 
 
 def severity_badge(finding):
-    return format_html(
-        '<span class="badge text-bg-{}">{}</span>',
-        SEVERITY_BADGE.get(finding.severity, "secondary"),
-        finding.get_severity_display(),
-    )
+    return badge(SEVERITY_BADGE.get(finding.severity, "secondary"), finding.get_severity_display())
 
 
 class PlanListView(ObjectListView):
@@ -410,16 +403,13 @@ class ChecklistListView(ObjectListView):
                 or _t("Every kind of unit")
             ),
         ),
-        Column(
+        flag_column(
             "current",
             _("Current version"),
-            lambda t: t.is_current,
+            lambda x: x.is_current,
+            _t("Yes"),
+            _t("No"),
             order_by="is_current",
-            html=lambda t: format_html(
-                '<span class="badge text-bg-{}">{}</span>',
-                "success" if t.is_current else "secondary",
-                _t("Yes") if t.is_current else _t("No"),
-            ),
         ),
     ]
 

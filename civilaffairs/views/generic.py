@@ -75,6 +75,24 @@ class Column:
         return value
 
 
+def badge(colour: str, text) -> str:
+    """A Bootstrap badge; the one place list cells draw one."""
+    return format_html('<span class="badge text-bg-{}">{}</span>', colour, text)
+
+
+def flag_column(name, label, getter, yes, no, order_by=None) -> Column:
+    """A yes/no column: a green or grey badge on the page, 是/否 in the export."""
+    return Column(
+        name,
+        label,
+        getter,
+        order_by=order_by,
+        html=lambda obj: badge(
+            "success" if getter(obj) else "secondary", yes if getter(obj) else no
+        ),
+    )
+
+
 class ObjectListView(RoleRequiredMixin, VisibleQuerysetMixin, TemplateView):
     """Filter (one FilterSet shared with the API), sort, paginate, export."""
 

@@ -17,6 +17,7 @@ from civilaffairs.views.generic import (
     ObjectDetailView,
     ObjectListView,
     RoleRequiredMixin,
+    flag_column,
 )
 
 ROLE_INTRO = {
@@ -93,16 +94,8 @@ class OrgUnitListView(ObjectListView):
             "parent", _("Parent unit"), lambda u: u.parent.name if u.parent else "", export=True
         ),
         Column("address", _("Address"), lambda u: u.address),
-        Column(
-            "active",
-            _("Status"),
-            lambda u: u.active,
-            order_by="active",
-            html=lambda u: format_html(
-                '<span class="badge text-bg-{}">{}</span>',
-                "success" if u.active else "secondary",
-                _("Active") if u.active else _("Inactive"),
-            ),
+        flag_column(
+            "active", _("Status"), lambda x: x.active, _("Active"), _("Inactive"), order_by="active"
         ),
     ]
 
@@ -195,16 +188,13 @@ class UserListView(ObjectListView):
             "roles", _("Roles"), lambda u: "、".join(str(Role(a.role).label) for a in u.roles.all())
         ),
         Column("phone", _("Mobile phone"), lambda u: u.phone_masked),
-        Column(
+        flag_column(
             "is_active",
             _("Status"),
-            lambda u: u.is_active,
+            lambda x: x.is_active,
+            _("Active"),
+            _("Inactive"),
             order_by="is_active",
-            html=lambda u: format_html(
-                '<span class="badge text-bg-{}">{}</span>',
-                "success" if u.is_active else "secondary",
-                _("Active") if u.is_active else _("Inactive"),
-            ),
         ),
     ]
 
