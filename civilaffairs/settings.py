@@ -326,6 +326,7 @@ SPECTACULAR_SETTINGS = {
         "RectificationStateEnum": "rectification.choices.RectificationState",
         "SourceTypeEnum": "rectification.choices.SourceType",
         "PriorityEnum": "rectification.choices.Priority",
+        "ExtensionStateEnum": "rectification.choices.ExtensionState",
     },
 }
 
@@ -348,3 +349,34 @@ SITE_NAME = "五五督查"
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "Wuwu@2026")
 HEALTHZ_CELERY_TIMEOUT = float(env_str("HEALTHZ_CELERY_TIMEOUT", "1.5"))
 CSRF_FAILURE_VIEW = "civilaffairs.views.system.csrf_failure"
+
+# --- Rectification: deadlines, alerts, repeat problems, scorecards -------------------------
+# Working days a unit gets by default, by the finding's severity.
+RECTIFICATION_DEFAULT_DAYS = {
+    "major": env_int("RECTIFICATION_DAYS_MAJOR", 5),
+    "serious": env_int("RECTIFICATION_DAYS_SERIOUS", 10),
+    "general": env_int("RECTIFICATION_DAYS_GENERAL", 15),
+}
+# Yellow warning when this many working days or fewer are left.
+RECTIFICATION_DUE_SOON_DAYS = env_int("RECTIFICATION_DUE_SOON_DAYS", 3)
+# Escalation ladder: who is alerted after how many working days overdue (each level from that
+# day on, once a day), "level:days" separated by commas.
+RECTIFICATION_ESCALATION = env_str(
+    "RECTIFICATION_ESCALATION", "liaison:1,unit_head:3,office:5,leader:8"
+)
+# A finding of the same category at the same unit within this many months is a repeat.
+REPEAT_PROBLEM_MONTHS = env_int("REPEAT_PROBLEM_MONTHS", 6)
+# Unit scorecards: a yellow / red card when the on-time rate falls below (percent) or the
+# number of overdue orders reaches these thresholds.
+SCORECARD_YELLOW_ON_TIME_RATE = env_int("SCORECARD_YELLOW_ON_TIME_RATE", 90)
+SCORECARD_RED_ON_TIME_RATE = env_int("SCORECARD_RED_ON_TIME_RATE", 70)
+SCORECARD_YELLOW_OVERDUE = env_int("SCORECARD_YELLOW_OVERDUE", 1)
+SCORECARD_RED_OVERDUE = env_int("SCORECARD_RED_OVERDUE", 3)
+
+# --- Notifications -------------------------------------------------------------------------
+# SMS gateway: the logging backend records what would be sent (the bureau plugs its gateway in
+# with a class of the same interface).
+SMS_BACKEND = env_str("SMS_BACKEND", "civilaffairs.sms.LoggingBackend")
+WEBHOOK_TIMEOUT = float(env_str("WEBHOOK_TIMEOUT", "5"))
+# Where links in e-mails and robot messages point (the intranet address of the site).
+SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")

@@ -36,6 +36,8 @@ urlpatterns = [
     path("api/v1/", include("inspections.api.urls")),
     path("api/v1/", include("rectification.api.urls")),
     path("inspections/", include("inspections.urls")),
+    path("rectification/", include("rectification.urls")),
+    path("notifications/", include("civilaffairs.notification_urls")),
     path("m/", include("inspections.mobile_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -8,6 +8,7 @@ class RectificationConfig(AppConfig):
 
     def ready(self):
         from civilaffairs import workdays
+        from civilaffairs.models import Attachment
         from civilaffairs.models.audit import register_action
         from inspections import services as inspections_services
         from rectification import services
@@ -16,6 +17,8 @@ class RectificationConfig(AppConfig):
             inspections_services.VISIT_FILED_HOOKS.append(services.issue_for_filed_findings)
         if services.recompute_provisional_deadlines not in workdays.LOADED_HOOKS:
             workdays.LOADED_HOOKS.append(services.recompute_provisional_deadlines)
+        if "rectification.Rectification" not in Attachment.OWNER_MODELS:
+            Attachment.OWNER_MODELS.append("rectification.Rectification")
         register_action("rectification.issue", _("Rectification order issued"))
         for action, step in services.STEPS.items():
             register_action(f"rectification.{action}", step.label)

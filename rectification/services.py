@@ -65,6 +65,7 @@ class Step:
     allowed: object  # (actor, order) -> bool
     label: str
     needs_note: bool = False
+    needs_evidence: bool = False
 
 
 STEPS = {
@@ -77,6 +78,7 @@ STEPS = {
         is_unit_side,
         gettext_lazy("report the rectification"),
         needs_note=True,
+        needs_evidence=True,
     ),
     "verify": Step(
         frozenset({S.SUBMITTED}), S.VERIFIED, is_verifier, gettext_lazy("verify and close")
@@ -115,6 +117,27 @@ STEPS = {
         needs_note=True,
     ),
 }
+
+
+def _claim_attachments(actor, attachments) -> list:
+    """The actor's own uploads that are not attached to anything yet, locked; anything else
+    is refused so nobody can move someone else's file onto an order."""
+    from civilaffairs.models import Attachment
+
+    wanted = {getattr(a, "pk", a) for a in attachments or ()}
+    if not wanted:
+        return []
+    files = list(
+        Attachment.objects.select_for_update()
+        .filter(pk__in=wanted, uploaded_by=actor, content_type__isnull=True)
+        .order_by("pk")
+    )
+    if len(files) != len(wanted):
+        raise ServiceError(
+            _("An attached file was not found or is already in use; upload it again."),
+            field="attachments",
+        )
+    return files
 
 
 def compute_deadline(dispatched: dt.datetime, working_days: int) -> workdays.Deadline:
@@ -194,8 +217,13 @@ def rectification_transition(
     version: int | None = None,
     new_deadline: dt.date | None = None,
     responsible_unit: OrgUnit | None = None,
+    attachments=(),
 ) -> Rectification:
-    """Every step of an order, guarded. Refused steps raise and change nothing."""
+    """Every step of an order, guarded. Refused steps raise and change nothing.
+
+    ``attachments`` are files the actor uploaded beforehand (not yet attached to anything);
+    they become the order's and are listed on this step's timeline entry. Reporting a
+    rectification needs at least one (the evidence)."""
     step = STEPS.get(action)
     if step is None:
         raise ServiceError(_("Unknown action."))
@@ -222,6 +250,13 @@ def rectification_transition(
     now, before, data = timezone.now(), order.state, {}
     if action in ("verify", "return") and order.submitted_by_id == actor.pk:
         raise PermissionDenied(_("Whoever reported the rectification cannot verify it."))
+    files = _claim_attachments(actor, attachments)
+    if step.needs_evidence and not files:
+        raise ServiceError(
+            _("Attach at least one photo or document as evidence."), field="attachments"
+        )
+    if files:
+        data["attachments"] = [str(f.uuid) for f in files]
     if action == "acknowledge":
         order.acknowledged_at = order.acknowledged_at or now
     elif action == "submit":
@@ -266,6 +301,9 @@ def rectification_transition(
         order.state = step.target
     order.version += 1
     order.save()
+    for attachment in files:
+        attachment.owner = order
+        attachment.save(update_fields=["content_type", "object_id"])
     timeline_add(subject=order, actor=actor, verb=action, note=note, data=data)
     audit_record(
         actor=actor,

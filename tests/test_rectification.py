@@ -17,25 +17,9 @@ from rectification import services
 from rectification.choices import RectificationState as S
 from rectification.models import Rectification
 from tests.personas import build_city
+from tests.rectification_data import evidence, issue, step
 
 pytestmark = pytest.mark.django_db
-
-
-def issue(city, **kw):
-    kw.setdefault("working_days", 10)
-    return services.rectification_issue(
-        actor=city["supervisor"],
-        responsible_unit=city.inst_a,
-        title="疏散通道堵塞",
-        supervising_department=city.dept_relief,
-        **kw,
-    )
-
-
-def step(order, actor, action, **kw):
-    if services.STEPS[action].needs_note:
-        kw.setdefault("note", "说明")
-    return services.rectification_transition(rectification=order, actor=actor, action=action, **kw)
 
 
 def test_the_happy_path_and_its_timeline(city):
@@ -214,6 +198,8 @@ class RectificationMachine(RuleBasedStateMachine):
             "note": "说明" if with_note else "",
             "version": before.version - 1 if stale else before.version,
         }
+        if action == "submit" and with_note:
+            kwargs["attachments"] = [evidence(actor)]
         if action == "request_extension":
             kwargs["new_deadline"] = before.deadline + dt.timedelta(days=7)
         if action == "reassign":
@@ -237,6 +223,10 @@ class RectificationMachine(RuleBasedStateMachine):
         assert before.state in step_def.sources
         assert step_def.allowed(actor, before)
         assert with_note or not step_def.needs_note
+        if step_def.needs_evidence:
+            assert kwargs.get("attachments") and TimelineEntry.objects.latest("pk").data[
+                "attachments"
+            ] == [str(a.uuid) for a in kwargs["attachments"]]
         if action in ("verify", "return"):
             assert before.submitted_by_id != actor.pk
         if step_def.target is not None:
@@ -328,3 +318,27 @@ def test_the_api_moves_orders_and_refuses_stale_or_foreign_steps(city, client):
     bad = client.post(url, {"action": "verify", "version": 2}, content_type="application/json")
     assert bad.status_code in (400, 403)
     assert Rectification.objects.get(pk=order.pk).state == S.ACKNOWLEDGED
+
+
+def test_reporting_needs_evidence_of_ones_own(city):
+    from civilaffairs.models import Attachment
+
+    order = step(issue(city), city["liaison_a"], "acknowledge")
+    with pytest.raises(ServiceError, match="证明材料"):
+        services.rectification_transition(
+            rectification=order, actor=city["liaison_a"], action="submit", note="已整改"
+        )
+    # Someone else's upload cannot be moved onto the order.
+    foreign = evidence(city["liaison_b"])
+    with pytest.raises(ServiceError, match="重新上传"):
+        step(order, city["liaison_a"], "submit", attachments=[foreign])
+    assert Rectification.objects.get(pk=order.pk).state == S.ACKNOWLEDGED
+    photo = evidence(city["liaison_a"])
+    order = step(order, city["liaison_a"], "submit", attachments=[photo])
+    photo.refresh_from_db()
+    assert photo.owner == order
+    assert Attachment.objects.visible_to(city["supervisor"]).filter(pk=photo.pk).exists()
+    assert not Attachment.objects.visible_to(city["liaison_b"]).filter(pk=photo.pk).exists()
+    # Once attached it cannot be attached again.
+    with pytest.raises(ServiceError):
+        step(issue(city), city["liaison_a"], "request_extension", attachments=[photo])

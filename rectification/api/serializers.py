@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from civilaffairs.api.serializers import OrgUnitRefSerializer
-from civilaffairs.models import OrgUnit
+from civilaffairs.models import Attachment, OrgUnit
 from rectification.models import Rectification
 from rectification.services import STEPS
 
@@ -46,4 +46,11 @@ class OrderTransitionSerializer(serializers.Serializer):
     new_deadline = serializers.DateField(required=False, allow_null=True)
     responsible_unit = serializers.PrimaryKeyRelatedField(
         queryset=OrgUnit.objects.all(), required=False, allow_null=True
+    )
+    attachments = serializers.SlugRelatedField(
+        slug_field="uuid",
+        queryset=Attachment.objects.filter(content_type__isnull=True),
+        many=True,
+        required=False,
+        help_text="UUIDs of files uploaded beforehand (evidence); required to report.",
     )

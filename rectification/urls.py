@@ -1,0 +1,5 @@
+from rectification.views import orders, scorecards
+
+app_name = "rectification"
+
+urlpatterns = [*orders.urlpatterns, *scorecards.urlpatterns]

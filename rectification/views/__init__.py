@@ -1,0 +1,1 @@
+"""Pages of the rectification engine, split by entity (orders, scorecards)."""

@@ -1,0 +1,3 @@
+"""Unit scorecard pages. (Being built for #4.)"""
+
+urlpatterns: list = []
