@@ -33,7 +33,7 @@ STATIC_SOURCES := $(shell find static civilaffairs inspections rectification rep
 SETUP_SCHEDULES := $(wildcard */management/commands/setup_schedules.py)
 
 MESSAGES_IGNORE := --ignore 'node_modules/*' --ignore '.venv/*' --ignore 'staticfiles/*' \
-	--ignore 'var/*' --ignore 'static/vendor/*'
+	--ignore 'var/*' --ignore 'static/vendor/*' --ignore 'tests/*'
 
 # `make stop` must not start the embedded servers only to stop them: with DATABASE_URL and
 # REDIS_URL unset, settings start them as Django loads. The `embedded` command never uses

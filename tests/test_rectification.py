@@ -190,6 +190,8 @@ class RectificationMachine(RuleBasedStateMachine):
 
     def _attempt(self, persona, action, with_note, stale):
         actor = self.city[persona]
+        # Uploaded before counting: the upload has its own audit event.
+        files = [evidence(actor)] if action == "submit" and with_note else []
         before = Rectification.objects.get(pk=self.order.pk)
         timeline = TimelineEntry.objects.count()
         audits = AuditEvent.objects.count()
@@ -198,8 +200,8 @@ class RectificationMachine(RuleBasedStateMachine):
             "note": "说明" if with_note else "",
             "version": before.version - 1 if stale else before.version,
         }
-        if action == "submit" and with_note:
-            kwargs["attachments"] = [evidence(actor)]
+        if files:
+            kwargs["attachments"] = files
         if action == "request_extension":
             kwargs["new_deadline"] = before.deadline + dt.timedelta(days=7)
         if action == "reassign":
