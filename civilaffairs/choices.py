@@ -66,3 +66,31 @@ class Cornerstone(models.TextChoices):
     FOUNDATIONS = "foundations", _("Foundations")
     GRASSROOTS = "grassroots", _("Grassroots")
     BASELINE_DATA = "baseline_data", _("Baseline data")
+
+
+class NotificationKind(models.TextChoices):
+    UPDATE = "update", _("Update")
+    DUE_SOON = "due_soon", _("Deadline approaching")
+    OVERDUE = "overdue", _("Overdue")
+    ESCALATION = "escalation", _("Escalation")
+    REMINDER = "reminder", _("Reminder")
+
+
+# Kinds urgent enough for a text message (when the user asked for them).
+URGENT_KINDS = {NotificationKind.OVERDUE, NotificationKind.ESCALATION}
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("E-mail")
+    SMS = "sms", _("Text message")
+    WEBHOOK = "webhook", _("Group robot")
+
+
+class DeliveryStatus(models.TextChoices):
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class WebhookKind(models.TextChoices):
+    WECOM = "wecom", _("WeCom group robot")
+    DINGTALK = "dingtalk", _("DingTalk group robot")

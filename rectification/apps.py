@@ -7,11 +7,11 @@ class RectificationConfig(AppConfig):
     verbose_name = _("Rectification")
 
     def ready(self):
-        from civilaffairs import workdays
+        from civilaffairs import notifications, workdays
         from civilaffairs.models import Attachment
         from civilaffairs.models.audit import register_action
         from inspections import services as inspections_services
-        from rectification import services
+        from rectification import alerts, services
 
         if services.issue_for_filed_findings not in inspections_services.VISIT_FILED_HOOKS:
             inspections_services.VISIT_FILED_HOOKS.append(services.issue_for_filed_findings)
@@ -19,6 +19,7 @@ class RectificationConfig(AppConfig):
             workdays.LOADED_HOOKS.append(services.recompute_provisional_deadlines)
         if "rectification.Rectification" not in Attachment.OWNER_MODELS:
             Attachment.OWNER_MODELS.append("rectification.Rectification")
+        notifications.TIMELINE_NOTIFIERS["rectification.Rectification"] = alerts.notify_step
         register_action("rectification.issue", _("Rectification order issued"))
         for action, step in services.STEPS.items():
             register_action(f"rectification.{action}", step.label)

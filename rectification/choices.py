@@ -42,3 +42,16 @@ class ExtensionState(models.TextChoices):
     PENDING = "pending", _("Awaiting approval")
     APPROVED = "approved", _("Approved")
     REJECTED = "rejected", _("Rejected")
+
+
+class AlertLevel(models.TextChoices):
+    """Yellow before the deadline, then the overdue escalation ladder (each rung adds people)."""
+
+    DUE_SOON = "due_soon", _("Deadline approaching")
+    LIAISON = "liaison", _("Overdue: unit liaison")
+    UNIT_HEAD = "unit_head", _("Overdue: unit head")
+    OFFICE = "office", _("Overdue: office")
+    LEADER = "leader", _("Overdue: bureau leader")
+
+
+LADDER = [AlertLevel.LIAISON, AlertLevel.UNIT_HEAD, AlertLevel.OFFICE, AlertLevel.LEADER]

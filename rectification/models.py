@@ -2,7 +2,13 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from rectification.choices import ExtensionState, Priority, RectificationState, SourceType
+from rectification.choices import (
+    AlertLevel,
+    ExtensionState,
+    Priority,
+    RectificationState,
+    SourceType,
+)
 from rectification.querysets import ExtensionQuerySet, RectificationQuerySet
 
 
@@ -149,3 +155,32 @@ class ExtensionRequest(models.Model):
 
     def __str__(self):
         return f"{self.rectification.code} → {self.new_deadline}"
+
+
+class Alert(models.Model):
+    """A deadline warning or overdue escalation sent for an order on a day. The row is the
+    claim: the unique (order, level, day) makes a second or concurrent scan send nothing."""
+
+    rectification = models.ForeignKey(
+        Rectification, on_delete=models.CASCADE, related_name="alerts"
+    )
+    level = models.CharField(_("level"), max_length=20, choices=AlertLevel.choices)
+    day = models.DateField(_("day"))
+    working_days = models.SmallIntegerField(
+        _("working days"), help_text=_("Left before the deadline, or overdue (negative: left).")
+    )
+    recipients = models.PositiveIntegerField(_("recipients"), default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("deadline alert")
+        verbose_name_plural = _("deadline alerts")
+        ordering = ["-day", "rectification_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rectification", "level", "day"], name="one_alert_per_order_level_day"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.rectification.code} {self.level} {self.day}"

@@ -17,6 +17,7 @@ from civilaffairs import workdays
 from civilaffairs.choices import Role
 from civilaffairs.exceptions import Conflict, PermissionDenied, ServiceError
 from civilaffairs.models import OrgUnit
+from civilaffairs.notifications import queue_timeline
 from civilaffairs.services import audit_record, timeline_add
 from inspections.services import _next_code
 from rectification.choices import (
@@ -191,7 +192,7 @@ def rectification_issue(
         deadline_provisional=provisional,
         created_by=actor,
     )
-    timeline_add(
+    entry = timeline_add(
         subject=order,
         actor=actor,
         verb="issued",
@@ -204,6 +205,7 @@ def rectification_issue(
         summary=_("Issued a rectification order"),
         changes={"deadline": deadline.isoformat(), "unit": responsible_unit.pk},
     )
+    queue_timeline(entry)
     return order
 
 
@@ -304,7 +306,7 @@ def rectification_transition(
     for attachment in files:
         attachment.owner = order
         attachment.save(update_fields=["content_type", "object_id"])
-    timeline_add(subject=order, actor=actor, verb=action, note=note, data=data)
+    entry = timeline_add(subject=order, actor=actor, verb=action, note=note, data=data)
     audit_record(
         actor=actor,
         action=f"rectification.{action}",
@@ -312,6 +314,7 @@ def rectification_transition(
         summary=str(step.label),
         changes={"state": [before, order.state], **data},
     )
+    queue_timeline(entry)
     return order
 
 
@@ -331,12 +334,13 @@ def recompute_provisional_deadlines(years=None) -> int:
                 old = locked.deadline
                 locked.deadline, locked.deadline_provisional = computed.date, computed.provisional
                 locked.save(update_fields=["deadline", "deadline_provisional"])
-                timeline_add(
+                entry = timeline_add(
                     subject=locked,
                     actor=None,
                     verb="deadline_recomputed",
                     data={"deadline": [old.isoformat(), computed.date.isoformat()]},
                 )
+                queue_timeline(entry)
                 changed += 1
     return changed
 

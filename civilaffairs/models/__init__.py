@@ -1,6 +1,12 @@
 from civilaffairs.models.attachments import Attachment
 from civilaffairs.models.audit import AuditEvent
 from civilaffairs.models.calendar import CalendarDay, CalendarYear
+from civilaffairs.models.notifications import (
+    Delivery,
+    Notification,
+    NotificationPreference,
+    WebhookEndpoint,
+)
 from civilaffairs.models.org import OrgUnit
 from civilaffairs.models.timeline import TimelineEntry
 from civilaffairs.models.users import RoleAssignment, User
@@ -10,8 +16,12 @@ __all__ = [
     "AuditEvent",
     "CalendarDay",
     "CalendarYear",
+    "Delivery",
+    "Notification",
+    "NotificationPreference",
     "OrgUnit",
     "RoleAssignment",
     "TimelineEntry",
     "User",
+    "WebhookEndpoint",
 ]

@@ -14,6 +14,9 @@ ACTION_LABELS: dict[str, str] = {
     "role.revoke": _("Role revoked"),
     "attachment.create": _("File uploaded"),
     "audit.export": _("Audit trail exported"),
+    "notification.preferences": _("Notification preferences changed"),
+    "webhook.create": _("Group robot added"),
+    "webhook.update": _("Group robot changed"),
 }
 
 

@@ -1,0 +1,55 @@
+"""Create or update the periodic tasks that Celery beat runs (idempotent: run it after every
+deploy). Schedules are looked up by name, so a second run changes nothing."""
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+# name → (task, crontab fields or an interval in minutes, description)
+SCHEDULES = {
+    "rectification: deadline scan at 08:30": (
+        "rectification.tasks.deadline_scan",
+        {"minute": "30", "hour": "8"},
+    ),
+    "rectification: deadline scan hourly": (
+        "rectification.tasks.deadline_scan",
+        {"minute": "0", "hour": "*"},
+    ),
+    "notifications: timeline sweep": (
+        "civilaffairs.tasks.dispatch_pending_timeline",
+        {"minute": "*/5", "hour": "*"},
+    ),
+    "notifications: daily digest at 17:30": (
+        "civilaffairs.tasks.send_daily_digests",
+        {"minute": "30", "hour": "17"},
+    ),
+}
+
+
+def setup_schedules() -> list[tuple[str, bool]]:
+    from django.conf import settings
+    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+    results = []
+    with transaction.atomic():
+        for name, (task, cron) in SCHEDULES.items():
+            crontab, _created = CrontabSchedule.objects.get_or_create(
+                minute=cron["minute"],
+                hour=cron["hour"],
+                day_of_week="*",
+                day_of_month="*",
+                month_of_year="*",
+                timezone=settings.CELERY_TIMEZONE,
+            )
+            _task, created = PeriodicTask.objects.update_or_create(
+                name=name, defaults={"task": task, "crontab": crontab, "enabled": True}
+            )
+            results.append((name, created))
+    return results
+
+
+class Command(BaseCommand):
+    help = "Create or update the periodic tasks run by Celery beat (idempotent)."
+
+    def handle(self, *args, **options):
+        for name, created in setup_schedules():
+            self.stdout.write(f"{'created' if created else 'up to date'}: {name}")

@@ -1,0 +1,35 @@
+"""Background delivery of notifications.
+
+Sending is at most once: each channel is claimed in the database before it is used, so these
+tasks keep the default early acknowledgement (a lost worker loses a message rather than
+sending it twice). The sweeps only claim and write rows, so they may be redelivered
+(acks_late)."""
+
+from celery import shared_task
+
+from civilaffairs import notifications
+
+
+@shared_task(ignore_result=True)
+def deliver_notification(notification_id: int):
+    return notifications.deliver(notification_id)
+
+
+@shared_task(ignore_result=True)
+def post_to_robot(endpoint_id: int, event_key: str, text: str):
+    return notifications.post_to_robot(endpoint_id, event_key, text)
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def dispatch_timeline(entry_id: int):
+    return notifications.dispatch_timeline_entry(entry_id)
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def dispatch_pending_timeline():
+    return notifications.dispatch_pending()
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def send_daily_digests():
+    return notifications.send_digests()
