@@ -42,7 +42,7 @@ class OrgUnitAdmin(SysadminOnly, admin.ModelAdmin):
     list_display = ["name", "code", "kind", "institution_type", "district", "active"]
     list_filter = ["kind", "institution_type", "active", "district"]
     search_fields = ["name", "code", "address"]
-    raw_id_fields = ["parent", "supervising_department"]
+    raw_id_fields = ["parent", "supervising_department", "head"]
     readonly_fields = ["path", "depth", "district"]
     fields = [
         "name",
@@ -57,6 +57,7 @@ class OrgUnitAdmin(SysadminOnly, admin.ModelAdmin):
         "longitude",
         "contact_name",
         "contact_phone",
+        "head",
         "capacity",
         "active",
         "district",

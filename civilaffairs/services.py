@@ -68,6 +68,7 @@ ORG_FIELDS = (
     "longitude",
     "contact_name",
     "contact_phone",
+    "head",
     "capacity",
     "active",
 )

@@ -174,24 +174,28 @@ class _Counter:
         return self.cache[deadline]
 
 
-def deadline_scan(today: dt.date | None = None) -> dict[str, int]:
+def today() -> dt.date:
+    return timezone.localdate()
+
+
+def deadline_scan(day: dt.date | None = None) -> dict[str, int]:
     """Warn and escalate for every open order; returns the alerts sent by level. Nothing is
     sent on days off (weekends and holidays): alerts wait for the next working day."""
-    today = today or timezone.localdate()
+    today_ = day or today()
     sent: dict[str, int] = {}
     orders = Rectification.objects.open().select_related(
         "responsible_unit", "responsible_person", "created_by", "supervising_department"
     )
     deadlines = set(orders.values_list("deadline", flat=True).distinct())
-    counter = _Counter(today, deadlines)
-    if not counter.calendar.is_workday(today):
+    counter = _Counter(today_, deadlines)
+    if not counter.calendar.is_workday(today_):
         return sent
     for order in orders.iterator(chunk_size=500):
         left = counter.left(order.deadline)
         level = level_for(left)
         if level is None:
             continue
-        if _alert(order, level, today, left):
+        if _alert(order, level, today_, left):
             sent[level] = sent.get(level, 0) + 1
     return sent
 
