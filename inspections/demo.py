@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.db.models import Min
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
@@ -498,6 +499,13 @@ def load_current(templates, users, rng) -> int:
     return plan.visits.count()
 
 
+def relink_repeats():
+    """The campaign's times were moved into January after filing: link repeats anew."""
+    groups = Finding.objects.values_list("target_id", "category").annotate(since=Min("found_at"))
+    for target_id, category, since in groups.order_by():
+        services.repeats_relink(target_id=target_id, category=category, since=since)
+
+
 def load(stdout=None) -> dict:
     rng = random.Random(20260112)  # noqa: S311 - demo data, not security
     users = {
@@ -511,6 +519,7 @@ def load(stdout=None) -> dict:
     templates = load_checklists(users["zxb01"])
     campaign = load_campaign(templates, users, rng)
     current = load_current(templates, users, rng)
+    relink_repeats()
     return {
         "checklists": len(templates),
         "campaign_visits": campaign,

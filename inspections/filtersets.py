@@ -5,7 +5,12 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from civilaffairs.choices import BottomLine
-from civilaffairs.filtersets import SubtreeFilter, visible_districts, visible_units
+from civilaffairs.filtersets import (
+    SubtreeFilter,
+    visible_districts,
+    visible_units,
+    yes_no_filter,
+)
 from inspections.choices import (
     Category,
     Disposition,
@@ -101,6 +106,7 @@ class FindingFilterSet(django_filters.FilterSet):
     severity = django_filters.ChoiceFilter(choices=Severity.choices, label=_("Severity"))
     disposition = django_filters.ChoiceFilter(choices=Disposition.choices, label=_("Disposition"))
     state = django_filters.ChoiceFilter(choices=FindingState.choices, label=_("State"))
+    repeat = yes_no_filter(method="filter_repeat", label=_("Repeat problem"))
     since = django_filters.DateFilter(
         field_name="found_at", lookup_expr="date__gte", label=_("From")
     )
@@ -118,9 +124,13 @@ class FindingFilterSet(django_filters.FilterSet):
             "severity",
             "disposition",
             "state",
+            "repeat",
             "since",
             "until",
         ]
+
+    def filter_repeat(self, queryset, name, value):
+        return queryset if value is None else queryset.repeats(value)
 
     def search(self, queryset, name, value):
         value = value.strip()

@@ -3,7 +3,11 @@
 A secret plan, its visits and anything counted from them exist only for the office, leaders and
 the plan's team until each visit starts; targets never see plans at all."""
 
-from django.db.models import Q
+import calendar
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 
 from civilaffairs.choices import Role
 from civilaffairs.querysets import VisibleQuerySet
@@ -113,12 +117,79 @@ class VisitQuerySet(VisibleQuerySet):
         return self.filter(condition)
 
 
+def shift_months(moment, months: int):
+    """``moment`` moved by whole calendar months in local time (negative: back), the day
+    clamped to the month's length (31 March minus one month is 28/29 February)."""
+    local = timezone.localtime(moment) if timezone.is_aware(moment) else moment
+    year, month = divmod(local.year * 12 + local.month - 1 + months, 12)
+    day = min(local.day, calendar.monthrange(year, month + 1)[1])
+    return local.replace(year=year, month=month + 1, day=day)
+
+
+def repeat_window_months() -> int:
+    """Same unit, same category within this many months: a repeat problem (DESIGN §3.5)."""
+    return settings.REPEAT_PROBLEM_MONTHS
+
+
 class FindingQuerySet(VisibleQuerySet):
     def filed(self):
         return self.exclude(state="draft")
 
     def open(self):
         return self.filter(state__in=["open", "transferred"])
+
+    def repeats(self, flag: bool = True):
+        """Findings flagged as a repeat problem (``flag=False``: those that are not)."""
+        return self.filter(repeat_of__isnull=not flag)
+
+    def previous_occurrence(self, finding):
+        """What ``finding`` repeats: the most recent filed finding at the same unit in the same
+        category, found within the repeat window before it on another visit; None if none.
+
+        Drafts never count (they are not on record yet); findings of the same visit are the
+        same inspection, not a recurrence. Equal times are ordered by id."""
+        start = shift_months(finding.found_at, -repeat_window_months())
+        earlier = Q(found_at__lt=finding.found_at)
+        if finding.pk is not None:
+            earlier |= Q(found_at=finding.found_at, pk__lt=finding.pk)
+        candidates = self.filed().filter(
+            earlier,
+            target_id=finding.target_id,
+            category=finding.category,
+            found_at__gte=start,
+        )
+        if finding.visit_id is not None:
+            candidates = candidates.exclude(visit_id=finding.visit_id)
+        return candidates.order_by("-found_at", "-pk").first()
+
+    def history_of(self, finding, *, user):
+        """The record of the same problem at the same unit: filed findings there in the same
+        category within the repeat window before or after ``finding`` (itself and its own
+        visit excluded), newest first, as far as ``user`` may see them."""
+        months = repeat_window_months()
+        history = (
+            self.visible_to(user)
+            .filed()
+            .filter(
+                target_id=finding.target_id,
+                category=finding.category,
+                found_at__gte=shift_months(finding.found_at, -months),
+                found_at__lte=shift_months(finding.found_at, months),
+            )
+            .exclude(pk=finding.pk)
+        )
+        if finding.visit_id is not None:
+            history = history.exclude(visit_id=finding.visit_id)
+        return history.order_by("-found_at", "-pk")
+
+    def with_repeat_visibility(self, user):
+        """Annotate ``repeat_of_visible``: whether ``user`` may see the finding each one
+        repeats (a flag is a fact of the finding; the earlier finding is only shown to those
+        who may see it)."""
+        from inspections.models import Finding
+
+        visible = Finding.objects.visible_to(user).filter(pk=OuterRef("repeat_of_id"))
+        return self.annotate(repeat_of_visible=Exists(visible))
 
     def visible_to(self, user):
         if not _active(user):

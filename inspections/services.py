@@ -43,6 +43,7 @@ from inspections.models import (
     Photo,
     Visit,
 )
+from inspections.querysets import repeat_window_months, shift_months
 
 FAR_CHECKIN_METRES = 500
 
@@ -532,10 +533,13 @@ def finding_create(
         **fields,
     )
     _validate_finding(finding)
+    finding.repeat_of = Finding.objects.previous_occurrence(finding)
 
     def create():
         finding.save()
-        timeline_add(subject=finding, actor=actor, verb="recorded")
+        timeline_add(
+            subject=finding, actor=actor, verb="recorded", data=_repeat_data(finding.repeat_of)
+        )
         return finding
 
     if client_uuid:
@@ -685,9 +689,22 @@ def visit_submit(*, actor, visit: Visit, summary: str = "", client_uuid=None) ->
         if finding.state == FindingState.CLOSED:
             finding.closed_at = now
         finding.save()
-        timeline_add(
-            subject=finding, actor=actor, verb="filed", data={"disposition": finding.disposition}
+    # Now on record: link them (and later findings at the unit) to what they repeat.
+    links = {}
+    for category in {f.category for f in findings}:
+        since = min(f.found_at for f in findings if f.category == category)
+        repeats_relink(target_id=visit.target_id, category=category, since=since)
+    if findings:
+        links = dict(
+            Finding.objects.filter(pk__in=[f.pk for f in findings]).values_list(
+                "pk", "repeat_of__code"
+            )
         )
+    for finding in findings:
+        data = {"disposition": finding.disposition}
+        if links.get(finding.pk):
+            data["repeat_of"] = links[finding.pk]
+        timeline_add(subject=finding, actor=actor, verb="filed", data=data)
     visit.state = VisitState.SUBMITTED
     visit.summary = summary
     visit.submitted_at, visit.submitted_by = now, actor
@@ -766,5 +783,87 @@ def finding_amend(*, actor, finding: Finding, reason: str, version=None, **field
     finding.version += 1
     finding.save()
     timeline_add(subject=finding, actor=actor, verb="amended", note=reason, data=changes)
-    audit_record(actor=actor, action="finding.amend", obj=finding, summary=reason, changes=changes)
+    audit_changes = dict(changes)
+    if "category" in changes:
+        # Another category: this finding repeats something else (or nothing), and later
+        # findings of either category may have repeated this one.
+        before = finding.repeat_of.code if finding.repeat_of_id else ""
+        for category in changes["category"]:
+            repeats_relink(target_id=finding.target_id, category=category, since=finding.found_at)
+        finding.refresh_from_db(fields=["repeat_of"])
+        after = finding.repeat_of.code if finding.repeat_of_id else ""
+        if before != after:
+            audit_changes["repeat_of"] = [before, after]
+    audit_record(
+        actor=actor, action="finding.amend", obj=finding, summary=reason, changes=audit_changes
+    )
     return finding
+
+
+# --- Repeat problems ------------------------------------------------------------------------
+
+
+def _repeat_data(repeat_of) -> dict:
+    """Timeline data naming the finding this one repeats."""
+    return {"repeat_of": repeat_of.code} if repeat_of is not None else {}
+
+
+def repeat_links(rows, months: int) -> dict:
+    """What each finding repeats, for the findings of one unit and category.
+
+    ``rows`` are ``(pk, visit_id, filed, found_at)`` ordered by (found_at, pk). The same rule
+    as FindingQuerySet.previous_occurrence: the most recent earlier filed finding within
+    ``months``, on another visit. Returns {pk: repeated pk or None}."""
+    links = {}
+    earlier = []
+    for pk, visit_id, filed, found_at in rows:
+        start = shift_months(found_at, -months)
+        link = None
+        for other_pk, other_visit, other_found in reversed(earlier):
+            if other_found < start:
+                break
+            if visit_id is None or other_visit != visit_id:
+                link = other_pk
+                break
+        links[pk] = link
+        if filed:
+            earlier.append((pk, visit_id, found_at))
+    return links
+
+
+def repeats_relink(*, target_id: int, category: str, since) -> dict:
+    """Recompute ``repeat_of`` for the findings at a unit in a category found at or after
+    ``since`` (after one of them was filed, or a category changed). Returns {pk: (old, new)}
+    for the links that changed. Runs inside the caller's transaction."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        # Two visits to the same unit filed at once must not interleave their relinking.
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtext(%s))", [f"repeat:{target_id}:{category}"]
+        )
+    months = repeat_window_months()
+    rows = list(
+        Finding.objects.filter(
+            target_id=target_id,
+            category=category,
+            found_at__gte=shift_months(since, -months),
+        )
+        .order_by("found_at", "pk")
+        .values_list("pk", "visit_id", "state", "found_at", "repeat_of_id")
+    )
+    links = repeat_links(
+        [(pk, visit_id, state != FindingState.DRAFT, at) for pk, visit_id, state, at, _ in rows],
+        months,
+    )
+    changed = {
+        pk: (current, links[pk])
+        for pk, _visit, _state, found_at, current in rows
+        if found_at >= since and links[pk] != current
+    }
+    by_target: dict = {}
+    for pk, (_old, new) in changed.items():
+        by_target.setdefault(new, []).append(pk)
+    for new, pks in by_target.items():
+        Finding.objects.filter(pk__in=pks).update(repeat_of_id=new)
+    return changed

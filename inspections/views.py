@@ -1,5 +1,5 @@
 from django.contrib import messages
-from django.db.models import Count, Q
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -25,6 +25,7 @@ from inspections.choices import Severity
 from inspections.filtersets import FindingFilterSet, PlanFilterSet, VisitFilterSet
 from inspections.forms import AmendForm, FindingAmendForm, PlanForm
 from inspections.models import ChecklistTemplate, Finding, InspectionPlan, Photo, Visit
+from inspections.querysets import repeat_window_months
 
 OFFICE = (Role.SUPERVISOR, Role.OFFICE_HEAD)
 PLAN_READERS = (*OFFICE, Role.INSPECTOR, Role.LEADER)
@@ -50,6 +51,10 @@ def state_badge(obj):
 
 def severity_badge(finding):
     return badge(SEVERITY_BADGE.get(finding.severity, "secondary"), finding.get_severity_display())
+
+
+def repeat_badge(finding):
+    return badge("warning", _t("Repeat")) if finding.is_repeat else "—"
 
 
 class PlanListView(ObjectListView):
@@ -304,6 +309,13 @@ class FindingListView(ObjectListView):
             lambda f: f.get_disposition_display(),
             order_by="disposition",
         ),
+        Column(
+            "repeat",
+            _("Repeat problem"),
+            lambda f: _t("Yes") if f.is_repeat else _t("No"),
+            order_by="repeated",
+            html=repeat_badge,
+        ),
         Column("found_at", _("Found at"), lambda f: f.found_at, order_by="found_at"),
         Column(
             "state", _("State"), lambda f: f.get_state_display(), order_by="state", html=state_badge
@@ -313,7 +325,8 @@ class FindingListView(ObjectListView):
     ]
 
     def decorate_queryset(self, queryset):
-        return queryset.select_related("target__district")
+        repeated = ExpressionWrapper(Q(repeat_of__isnull=False), output_field=BooleanField())
+        return queryset.select_related("target__district").annotate(repeated=repeated)
 
 
 class FindingDetailView(ObjectDetailView):
@@ -330,6 +343,10 @@ class FindingDetailView(ObjectDetailView):
         context = super().get_context_data(**kwargs)
         finding, user = self.object, self.request.user
         context["photos"] = Photo.objects.visible_to(user).filter(finding=finding)
+        context["repeat_history"] = list(
+            Finding.objects.history_of(finding, user=user).select_related("target")[:50]
+        )
+        context["repeat_months"] = repeat_window_months()
         context["timeline"] = timeline_of(finding)
         context["can_amend"] = user.has_role(*OFFICE) and finding.state != "draft"
         context["amend_form"] = FindingAmendForm(instance=finding)

@@ -1,4 +1,5 @@
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from civilaffairs.api.serializers import OrgUnitRefSerializer
@@ -213,6 +214,15 @@ class FindingSerializer(serializers.ModelSerializer):
     category_display = serializers.CharField(source="get_category_display", read_only=True)
     bottom_line_display = serializers.CharField(source="get_bottom_line_display", read_only=True)
     disposition_display = serializers.CharField(source="get_disposition_display", read_only=True)
+    is_repeat = serializers.BooleanField(
+        read_only=True,
+        help_text="The same problem (unit and category) was found within the repeat window "
+        "before (REPEAT_PROBLEM_MONTHS).",
+    )
+    repeat_of = serializers.SerializerMethodField(
+        help_text="Id of the finding this one repeats; null when it repeats nothing or when "
+        "the caller may not see that finding."
+    )
 
     class Meta:
         model = Finding
@@ -242,9 +252,23 @@ class FindingSerializer(serializers.ModelSerializer):
             "state",
             "state_display",
             "filed_at",
+            "is_repeat",
+            "repeat_of",
             "version",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_repeat_of(self, finding) -> int | None:
+        if finding.repeat_of_id is None:
+            return None
+        visible = getattr(finding, "repeat_of_visible", None)  # annotated by list endpoints
+        if visible is None:
+            user = getattr(self.context.get("request"), "user", None)
+            if user is None:
+                return None  # nobody to ask for: say nothing rather than too much
+            visible = Finding.objects.visible_to(user).filter(pk=finding.repeat_of_id).exists()
+        return finding.repeat_of_id if visible else None
 
 
 class FindingCreateSerializer(serializers.Serializer):

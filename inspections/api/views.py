@@ -153,7 +153,10 @@ class VisitViewSet(
                 Prefetch("templates", queryset=ChecklistTemplate.objects.prefetch_related("items")),
                 "results",
                 Prefetch(
-                    "findings", queryset=Finding.objects.select_related("target", "item_result")
+                    "findings",
+                    queryset=Finding.objects.select_related(
+                        "target", "item_result"
+                    ).with_repeat_visibility(self.request.user),
                 ),
                 Prefetch("photos", queryset=Photo.objects.select_related("item_result")),
             )
@@ -240,7 +243,9 @@ class FindingViewSet(
     ordering = ["-found_at", "-id"]
 
     def decorate_queryset(self, queryset):
-        return queryset.select_related("target", "item_result")
+        return queryset.select_related("target", "item_result").with_repeat_visibility(
+            self.request.user
+        )
 
     @extend_schema(request=s.FindingCreateSerializer, responses={201: s.FindingSerializer})
     def create(self, request):
@@ -263,7 +268,7 @@ class FindingViewSet(
             client_uuid=v.pop("client_uuid", None),
             **{k: val for k, val in v.items() if val is not None},
         )
-        return _answer(s.FindingSerializer, finding, created)
+        return _answer(s.FindingSerializer, finding, created, {"request": request})
 
     @extend_schema(request=s.FindingAmendSerializer, responses=s.FindingSerializer)
     @action(detail=True, methods=["post"])
@@ -273,7 +278,7 @@ class FindingViewSet(
         data = s.FindingAmendSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         finding = services.finding_amend(actor=request.user, finding=finding, **data.validated_data)
-        return Response(s.FindingSerializer(finding).data)
+        return Response(s.FindingSerializer(finding, context={"request": request}).data)
 
     def get_permissions(self):
         if self.action == "create":

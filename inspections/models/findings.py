@@ -78,6 +78,16 @@ class Finding(models.Model):
         limit_choices_to={"kind": "department"},
     )
     fix_note = models.TextField(_("how it was fixed on site"), blank=True)
+    # Kept by the services (create, file, amend): the finding this one repeats, see
+    # FindingQuerySet.previous_occurrence. Derived, so changing it does not bump ``version``.
+    repeat_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="repeats",
+        verbose_name=_("repeat of"),
+    )
     state = models.CharField(
         _("state"),
         max_length=20,
@@ -116,6 +126,11 @@ class Finding(models.Model):
         from django.urls import reverse
 
         return reverse("inspections:finding-detail", args=[self.pk])
+
+    @property
+    def is_repeat(self) -> bool:
+        """The same problem was found at this unit within the repeat window before."""
+        return self.repeat_of_id is not None
 
 
 class Photo(models.Model):
