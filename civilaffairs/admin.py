@@ -5,11 +5,20 @@ Saves go through the same services as everywhere else, so the audit trail and th
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from civilaffairs import services
 from civilaffairs.exceptions import ServiceError
-from civilaffairs.models import CalendarDay, CalendarYear, OrgUnit, RoleAssignment, User
+from civilaffairs.models import (
+    CalendarDay,
+    CalendarYear,
+    Delivery,
+    OrgUnit,
+    RoleAssignment,
+    User,
+    WebhookEndpoint,
+)
 
 
 def _is_sysadmin(request) -> bool:
@@ -180,3 +189,55 @@ class CalendarYearAdmin(SysadminOnly, admin.ModelAdmin):
     deadlines in it."""
 
     list_display = ["year", "source", "loaded_at"]
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(SysadminOnly, admin.ModelAdmin):
+    """Group robots per unit. Saves are audited (the secret is never written to the trail)."""
+
+    list_display = ["name", "unit", "kind", "include_subunits", "active"]
+    list_filter = ["kind", "active"]
+    search_fields = ["name", "unit__name"]
+    raw_id_fields = ["unit"]
+    fields = ["unit", "name", "kind", "url", "secret", "include_subunits", "kinds", "active"]
+
+    def has_delete_permission(self, request, obj=None):
+        return _is_sysadmin(request)
+
+    def save_model(self, request, obj, form, change):
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            services.audit_record(
+                actor=request.user,
+                action="webhook.update" if change else "webhook.create",
+                obj=obj,
+                summary=str(obj),
+                changes={f: form.cleaned_data.get(f) for f in form.changed_data if f != "secret"},
+            )
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            services.audit_record(
+                actor=request.user,
+                action="webhook.delete",
+                obj=obj,
+                summary=str(obj),
+                changes={"unit": obj.unit_id, "url": obj.url},
+            )
+            super().delete_model(request, obj)
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(SysadminOnly, admin.ModelAdmin):
+    """What left the system, and whether it arrived: read-only."""
+
+    list_display = ["at", "channel", "target", "status", "detail"]
+    list_filter = ["channel", "status"]
+    search_fields = ["target", "detail"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -6,8 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from civilaffairs.choices import InstitutionType, OrgKind, Role
-from civilaffairs.models import AuditEvent, OrgUnit, User
+from civilaffairs.choices import InstitutionType, NotificationKind, OrgKind, Role
+from civilaffairs.models import AuditEvent, Notification, OrgUnit, User
 
 
 class AllYesNoSelect(django_filters.widgets.BooleanWidget):
@@ -125,3 +125,23 @@ class AuditEventFilterSet(django_filters.FilterSet):
         if not value:
             return queryset
         return queryset.filter(Q(actor_name__icontains=value) | Q(actor__username=value))
+
+
+class NotificationFilterSet(django_filters.FilterSet):
+    unread = yes_no_filter(field_name="read_at", method="filter_unread", label=_("Unread"))
+    kind = django_filters.ChoiceFilter(choices=NotificationKind.choices, label=_("Kind"))
+    since = django_filters.DateFilter(
+        field_name="created_at", lookup_expr="date__gte", label=_("From")
+    )
+    until = django_filters.DateFilter(
+        field_name="created_at", lookup_expr="date__lte", label=_("To")
+    )
+
+    class Meta:
+        model = Notification
+        fields = ["unread", "kind", "since", "until"]
+
+    def filter_unread(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.filter(read_at__isnull=value)

@@ -33,6 +33,7 @@ urlpatterns = [
     path("jsi18n/", cache_page(3600)(JavaScriptCatalog.as_view()), name="javascript-catalog"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("civilaffairs.api.urls")),
+    path("api/v1/", include("civilaffairs.api.notifications")),
     path("api/v1/", include("inspections.api.urls")),
     path("api/v1/", include("rectification.api.urls")),
     path("inspections/", include("inspections.urls")),

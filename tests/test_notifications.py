@@ -201,3 +201,106 @@ def test_a_broker_outage_does_not_fail_the_step(
     # The sweep delivers what the lost task did not.
     assert notifications.dispatch_pending() == 1
     assert told(city["liaison_a"])[0].object_id == order.pk
+
+
+def test_bell_list_open_and_read_all_pages(city, client):
+    from django.urls import reverse
+
+    person = city["liaison_a"]
+    [first] = notifications.notify(
+        recipients=[person], kind="overdue", title="ZG2026-0001 逾期", url="/rectification/"
+    )
+    notifications.notify(recipients=[person], kind="update", title="第二条")
+    notifications.notify(recipients=[city["liaison_b"]], kind="update", title="别人的")
+    client.force_login(person)
+    home = client.get(reverse("home")).content.decode()
+    assert 'id="notification-bell"' in home and ">2<" in home.replace(" ", "")
+    listed = client.get(reverse("notification-list")).content.decode()
+    assert "ZG2026-0001 逾期" in listed and "别人的" not in listed
+    assert client.get(reverse("notification-list"), {"kind": "nonsense"}).status_code == 200
+    opened = client.get(reverse("notification-open", args=[first.pk]))
+    assert opened.status_code == 302 and opened["Location"] == "/rectification/"
+    assert Notification.objects.get(pk=first.pk).read_at is not None
+    other = Notification.objects.get(title="别人的")
+    assert client.get(reverse("notification-open", args=[other.pk])).status_code == 404
+    assert client.post(reverse("notification-read-all")).status_code == 302
+    assert not Notification.objects.filter(recipient=person, read_at__isnull=True).exists()
+    assert Notification.objects.get(pk=other.pk).read_at is None
+    bell = client.get(reverse("notification-bell")).content.decode()
+    assert "badge" not in bell
+
+
+def test_a_notification_never_redirects_off_site(city, client):
+    from django.urls import reverse
+
+    [evil] = notifications.notify(
+        recipients=[city["liaison_a"]], kind="update", title="x", url="https://evil.example/"
+    )
+    client.force_login(city["liaison_a"])
+    response = client.get(reverse("notification-open", args=[evil.pk]))
+    assert response["Location"] == reverse("notification-list")
+
+
+def test_preferences_page_saves_and_audits(city, client):
+    from django.urls import reverse
+
+    from civilaffairs.models import AuditEvent
+
+    client.force_login(city["liaison_a"])
+    assert client.get(reverse("notification-preferences")).status_code == 200
+    response = client.post(reverse("notification-preferences"), {"sms": "on", "digest": "on"})
+    assert response.status_code == 302
+    preference = city["liaison_a"].notification_preference
+    assert (preference.email, preference.sms, preference.digest) == (False, True, True)
+    assert AuditEvent.objects.filter(action="notification.preferences").count() == 1
+
+
+def test_notification_api(city, client):
+    person = city["liaison_a"]
+    notifications.notify(recipients=[person], kind="overdue", title="甲")
+    notifications.notify(recipients=[city["liaison_b"]], kind="update", title="乙")
+    client.force_login(person)
+    listed = client.get("/api/v1/notifications/").json()
+    assert [row["title"] for row in listed["results"]] == ["甲"]
+    assert client.get("/api/v1/notifications/unread-count/").json() == {"count": 1}
+    assert client.get("/api/v1/notifications/", {"unread": "false"}).json()["count"] == 0
+    other = Notification.objects.get(title="乙")
+    assert client.get(f"/api/v1/notifications/{other.pk}/").status_code == 404
+    marked = client.post("/api/v1/notifications/mark-read/", {}, content_type="application/json")
+    assert marked.json() == {"count": 1}
+    bad = client.put(
+        "/api/v1/notifications/preferences/", {"sms": "maybe"}, content_type="application/json"
+    )
+    assert bad.status_code == 400 and "sms" in str(bad.json())
+    ok = client.put(
+        "/api/v1/notifications/preferences/",
+        {"email": False, "sms": True, "digest": False},
+        content_type="application/json",
+    )
+    assert ok.json() == {"email": False, "sms": True, "digest": False}
+
+
+def test_robots_api_is_for_system_administrators(city, client):
+    client.force_login(city["supervisor"])
+    assert client.get("/api/v1/webhooks/").status_code == 403
+    client.force_login(city["sysadmin"])
+    bad = client.post(
+        "/api/v1/webhooks/",
+        {"unit": city.district_a.pk, "name": "群", "url": "file:///etc/passwd", "kinds": []},
+        content_type="application/json",
+    )
+    assert bad.status_code == 400
+    created = client.post(
+        "/api/v1/webhooks/",
+        {
+            "unit": city.district_a.pk,
+            "name": "甲区工作群",
+            "kind": "dingtalk",
+            "url": "https://oapi.example.gov.cn/robot/send?access_token=x",
+            "secret": "SECabc",
+            "kinds": ["overdue", "escalation"],
+        },
+        content_type="application/json",
+    )
+    assert created.status_code == 201 and "secret" not in created.json()
+    assert WebhookEndpoint.objects.get().secret == "SECabc"

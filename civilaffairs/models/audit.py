@@ -17,6 +17,7 @@ ACTION_LABELS: dict[str, str] = {
     "notification.preferences": _("Notification preferences changed"),
     "webhook.create": _("Group robot added"),
     "webhook.update": _("Group robot changed"),
+    "webhook.delete": _("Group robot removed"),
 }
 
 
