@@ -600,6 +600,20 @@ _DISTRICT_LIAISONS = {
     "conghua": "温秀兰",
     "zengcheng": "蔡锦荣",
 }
+# Heads of the district bureaus (单位负责人): the unit-head rung of the overdue escalation.
+_DISTRICT_HEADS = {
+    "yuexiu": "陈志明",
+    "haizhu": "李国栋",
+    "liwan": "黄淑仪",
+    "tianhe": "吴伟光",
+    "baiyun": "梁振宇",
+    "huangpu": "何丽华",
+    "panyu": "冯家豪",
+    "huadu": "谢婉婷",
+    "nansha": "邓建华",
+    "conghua": "彭晓东",
+    "zengcheng": "林美娟",
+}
 # username, real name, title, unit name
 _UNIT_LIAISONS = [
     ("liaison_fuliyuan", "赵静怡", "办公室主任", "广州市社会福利院"),
@@ -626,6 +640,15 @@ def _users() -> tuple[UserSpec, ...]:
                 f"liaison_{district.pinyin}",
                 _DISTRICT_LIAISONS[district.pinyin],
                 "办公室联络员",
+                bureau,
+                [(Role.UNIT_LIAISON, bureau)],
+            )
+        )
+        people.append(
+            (
+                f"head_{district.pinyin}",
+                _DISTRICT_HEADS[district.pinyin],
+                "副局长",
                 bureau,
                 [(Role.UNIT_LIAISON, bureau)],
             )

@@ -139,6 +139,9 @@ class Command(BaseCommand):
         from inspections import demo as inspections_demo
 
         inspection_stats = inspections_demo.load()
+        from rectification import demo as rectification_demo
+
+        rectification_stats = rectification_demo.load()
         if quiet:
             return
         elapsed = time.monotonic() - started
@@ -148,6 +151,7 @@ class Command(BaseCommand):
             f"已存在 {stats['users_existing']}（{elapsed:.1f} 秒）"
         )
         self.stdout.write(f"检查演示数据：{inspection_stats}")
+        self.stdout.write(f"整改演示数据：{rectification_stats}")
         self.stdout.write("")
         self.stdout.write(login_table(city.demo_logins(), ("用户名", "角色", "姓名")))
         self.stdout.write("")
