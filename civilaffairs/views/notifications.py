@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views import View
@@ -40,26 +41,35 @@ class NotificationListView(ObjectListView):
     empty_message = _("No notifications.")
     columns = [
         Column(
-            "created_at",
-            _("Time"),
-            lambda n: n.created_at,
-            order_by="created_at",
+            "title",
+            _("Title"),
+            lambda n: n.title,
+            html=lambda n: format_html(
+                '<a href="{}" class="{}">{}</a>'
+                '<div class="small text-secondary text-break">{}</div>',
+                _open_link(n),
+                "fw-semibold" if n.read_at is None else "",
+                n.title,
+                n.body,
+            ),
         ),
         Column(
             "kind",
             _("Kind"),
-            lambda n: badge(KIND_COLOURS.get(n.kind, "secondary"), n.get_kind_display()),
+            lambda n: n.get_kind_display(),
             order_by="kind",
+            html=lambda n: badge(KIND_COLOURS.get(n.kind, "secondary"), n.get_kind_display()),
         ),
-        Column("title", _("Title"), lambda n: n.title, link=_open_link),
-        Column("body", _("Content"), lambda n: n.body),
+        Column("body", _("Content"), lambda n: n.body, display=False),
+        Column("created_at", _("Time"), lambda n: n.created_at, order_by="created_at"),
         Column(
             "read",
             _("Status"),
-            lambda n: (
+            lambda n: _("Read") if n.read_at else _("New"),
+            order_by="read_at",
+            html=lambda n: (
                 badge("light text-dark", _("Read")) if n.read_at else badge("primary", _("New"))
             ),
-            order_by="read_at",
         ),
     ]
 
