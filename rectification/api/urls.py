@@ -1,9 +1,10 @@
 from rest_framework.routers import DefaultRouter
 
-from rectification.api import views
+from rectification.api import scorecards, views
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("rectifications", views.RectificationViewSet, basename="api-rectification")
+router.register("scorecards", scorecards.ScorecardViewSet, basename="api-scorecard")
 
 urlpatterns = router.urls
