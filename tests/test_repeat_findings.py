@@ -3,6 +3,8 @@ and links its history, as far as each user may see it."""
 
 import datetime as dt
 import importlib
+import os
+from pathlib import Path
 
 import pytest
 from django.apps import apps
@@ -16,7 +18,9 @@ from inspections import services
 from inspections.choices import Category, Disposition
 from inspections.models import Finding
 from inspections.querysets import shift_months
+from tests.chromium import CHROMEDRIVER, CHROMIUM, start_chromium
 from tests.inspection_data import make_visit
+from tests.personas import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -265,3 +269,50 @@ def test_list_page_filters_and_flags_repeats(city, history, client):
         assert client.get(url, {"sort": sort, "repeat": "maybe"}).status_code == 200
     export = client.get(url, {"export": "xlsx"})
     assert export.status_code == 200
+
+
+# --- Screenshots ------------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER), reason="Chromium/chromedriver not installed")
+@pytest.mark.django_db(transaction=True)
+def test_repeat_pages_in_a_browser(live_server, city):
+    from selenium.webdriver.common.by import By
+
+    earlier = file_finding(city, found_at=ago(months=4), title="疏散通道堆放杂物")
+    later = file_finding(city, title="疏散通道再次堆放杂物")
+    file_finding(city, category=DUTY, title="值班人员不在岗")
+    shots = Path(
+        os.environ.get(
+            "SCREENSHOT_DIR", Path(__file__).resolve().parent.parent / "var" / "screenshots"
+        )
+    )
+    shots.mkdir(parents=True, exist_ok=True)
+    driver = start_chromium(1366, 768)
+    try:
+        driver.get(f"{live_server.url}/login/")
+        driver.find_element(By.NAME, "username").send_keys("supervisor")
+        driver.find_element(By.NAME, "password").send_keys(PASSWORD)
+        driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        pages = {
+            "finding-list": reverse("inspections:finding-list"),
+            "finding-list-repeats": reverse("inspections:finding-list") + "?repeat=true",
+            "finding-detail-repeat": reverse("inspections:finding-detail", args=[later.pk]),
+            "finding-detail-earlier": reverse("inspections:finding-detail", args=[earlier.pk]),
+        }
+        for size, (width, height) in {"desktop": (1366, 768), "phone": (390, 844)}.items():
+            driver.set_window_size(width, height)
+            for name, path in pages.items():
+                driver.get(f"{live_server.url}{path}")
+                assert "服务器错误" not in driver.page_source
+                driver.save_screenshot(str(shots / f"{name}-{size}.png"))
+                full = driver.execute_script("return document.body.scrollHeight")
+                driver.set_window_size(width, max(height, full))
+                driver.find_element(By.TAG_NAME, "body").screenshot(
+                    str(shots / f"{name}-{size}-full.png")
+                )
+                driver.set_window_size(width, height)
+        assert driver.find_element(By.ID, "repeat-problem")
+    finally:
+        driver.quit()
