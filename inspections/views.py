@@ -54,7 +54,7 @@ def severity_badge(finding):
 
 
 def repeat_badge(finding):
-    return badge("warning", _t("Repeat")) if finding.is_repeat else "—"
+    return badge("warning", _("Repeat")) if finding.is_repeat else "—"
 
 
 class PlanListView(ObjectListView):

@@ -47,7 +47,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce, NullIf, Round, TruncDate
 from django.utils import timezone
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from civilaffairs.choices import OrgKind, Role
@@ -268,11 +268,11 @@ def card_reasons(row: dict, limits: Thresholds | None = None) -> list[str]:
     reasons = []
     rate = row["on_time_rate"]
     if rate is not None and rate < rate_limit:
-        message = _t("On-time rate %(rate)s%% is below %(limit)s%%.")
+        message = gettext("On-time rate %(rate)s%% is below %(limit)s%%.")
         reasons.append(message % {"rate": rate, "limit": rate_limit})
     if row["overdue"] >= overdue_limit:
         reasons.append(
-            _t("%(count)s overdue orders (the card starts at %(limit)s).")
+            gettext("%(count)s overdue orders (the card starts at %(limit)s).")
             % {"count": row["overdue"], "limit": overdue_limit}
         )
     return reasons
@@ -354,7 +354,7 @@ class ScorecardFilterSet(django_filters.FilterSet):
         valid = super().is_valid()
         data = self.form.cleaned_data if valid else {}
         if valid and data.get("since") and data.get("until") and data["since"] > data["until"]:
-            self.form.add_error("until", _t("The period ends before it starts."))
+            self.form.add_error("until", gettext("The period ends before it starts."))
             return False
         return valid
 

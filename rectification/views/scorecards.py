@@ -76,7 +76,7 @@ class ScorecardListView(ObjectListView):
             Column("verified", _("Closed"), lambda r: r["verified"], order_by="verified"),
             Column("on_time", _("Closed on time"), lambda r: r["on_time"], order_by="on_time"),
             Column("late", _("Closed late"), lambda r: r["late"], order_by="late", display=False),
-            Column("open", _("Open"), lambda r: r["open"], order_by="open", display=False),
+            Column("open", _("Not closed"), lambda r: r["open"], order_by="open", display=False),
             Column(
                 "avg_days",
                 _("Average days to close"),
