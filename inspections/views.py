@@ -350,6 +350,16 @@ class FindingDetailView(ObjectDetailView):
         context["timeline"] = timeline_of(finding)
         context["can_amend"] = user.has_role(*OFFICE) and finding.state != "draft"
         context["amend_form"] = FindingAmendForm(instance=finding)
+        # Imported here: the rectification engine builds on inspections, not the reverse.
+        from rectification.models import Rectification
+
+        orders = list(Rectification.objects.visible_to(user).filter(finding=finding).order_by("pk"))
+        context["orders"] = orders
+        context["can_issue_order"] = (
+            user.has_role(*OFFICE)
+            and finding.state in ("open", "transferred")
+            and not finding.rectifications.exists()
+        )
         return context
 
 

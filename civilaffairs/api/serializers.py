@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from civilaffairs.models import OrgUnit, RoleAssignment, User
+from civilaffairs.models import Attachment, OrgUnit, RoleAssignment, User
 
 
 class OrgUnitRefSerializer(serializers.ModelSerializer):
@@ -65,3 +65,37 @@ class UserSerializer(serializers.ModelSerializer):
         model = User
         fields = ["id", "username", "real_name", "title", "phone", "org_unit", "roles", "is_active"]
         read_only_fields = fields
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    """A stored file: its UUID is what a later step (e.g. reporting evidence) refers to."""
+
+    name = serializers.CharField(source="original_name", read_only=True)
+    content_type = serializers.CharField(source="content_type_detected", read_only=True)
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = [
+            "uuid",
+            "name",
+            "size",
+            "sha256",
+            "content_type",
+            "description",
+            "uploaded_at",
+            "url",
+        ]
+        read_only_fields = fields
+
+    def get_url(self, attachment) -> str:
+        return attachment.get_absolute_url()
+
+
+class AttachmentUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        allow_empty_file=True, help_text="A photo (JPEG, PNG, HEIC, WebP), PDF, XLSX or DOCX."
+    )
+    description = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=200
+    )

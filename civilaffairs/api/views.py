@@ -1,15 +1,23 @@
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from civilaffairs.api.base import VisibleReadOnlyViewSet
-from civilaffairs.api.serializers import OrgUnitSerializer, UserSerializer
+from civilaffairs.api.base import VisibleReadOnlyViewSet, VisibleViewSetMixin
+from civilaffairs.api.serializers import (
+    AttachmentSerializer,
+    AttachmentUploadSerializer,
+    OrgUnitSerializer,
+    UserSerializer,
+)
+from civilaffairs.files import attachment_store
 from civilaffairs.filtersets import OrgUnitFilterSet, UserFilterSet
-from civilaffairs.models import OrgUnit, RoleAssignment, User
-from civilaffairs.navigation import DIRECTORY_ROLES
+from civilaffairs.models import Attachment, OrgUnit, RoleAssignment, User
+from civilaffairs.navigation import BUSINESS, DIRECTORY_ROLES
 
 
 class OrgUnitViewSet(VisibleReadOnlyViewSet):
@@ -58,3 +66,29 @@ class TokenView(ObtainAuthToken):
     """Exchange a username and password for an API token (for the mobile pages and scripts)."""
 
     permission_classes = [AllowAny]
+
+
+class AttachmentViewSet(VisibleViewSetMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Files. Upload one (multipart ``file``, optional ``description``): it is checked by its
+    content, hashed and stored, belongs to nobody yet and is visible only to its uploader
+    until a step attaches it, e.g. ``attachments`` of an order's report."""
+
+    model = Attachment
+    allowed_roles = BUSINESS
+    serializer_class = AttachmentSerializer
+    lookup_field = "uuid"
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        request={"multipart/form-data": AttachmentUploadSerializer},
+        responses={201: AttachmentSerializer},
+    )
+    def create(self, request):
+        data = AttachmentUploadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        attachment = attachment_store(
+            actor=request.user,
+            upload=data.validated_data["file"],
+            description=data.validated_data["description"],
+        )
+        return Response(AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)

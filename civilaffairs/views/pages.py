@@ -60,6 +60,13 @@ class HomeView(RoleRequiredMixin, TemplateView):
             )
         if user.is_auditor:
             context["recent_events"] = AuditEvent.objects.visible_to(user)[:10]
+        if user.role_family == "business":
+            # The rectification app's to-do blocks, counted (the foundation does not know
+            # them; it only shows what the business apps say is waiting).
+            from rectification.todo import todo_counts
+
+            context["todo"] = todo_counts(user)
+            context["todo_total"] = sum(n for _block, n in context["todo"])
         return context
 
 

@@ -9,6 +9,17 @@
       event.stopImmediatePropagation();
     }
   }, true);
+  // A multiple-choice filter (checkboxes in a dropdown) names what is chosen on its button.
+  document.addEventListener("change", function (event) {
+    if (!event.target.classList || !event.target.classList.contains("filter-check")) { return; }
+    var box = event.target.closest(".filter-multi");
+    var text = box && box.querySelector(".filter-multi-text");
+    if (!text) { return; }
+    var chosen = Array.prototype.map.call(box.querySelectorAll(".filter-check:checked"), function (c) {
+      return box.querySelector("label[for='" + c.id + "']").textContent;
+    });
+    text.textContent = chosen.length ? chosen.join(" ") : gettext("All");
+  });
   // htmx errors become a visible message instead of a silent failure.
   document.body.addEventListener("htmx:responseError", function (event) {
     var status = event.detail.xhr.status;
