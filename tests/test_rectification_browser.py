@@ -208,6 +208,28 @@ def test_every_order_page_at_desktop_and_phone_sizes(browser, live_server, size)
         browser.get(f"{live_server.url}{url}")
         assert "Traceback" not in browser.page_source
         shoot(browser, f"{name}-{size}")
+    # The state filter takes several states (checkboxes) and narrows the list through htmx.
+    browser.get(f"{live_server.url}/rectification/orders/")
+    toggle = browser.find_element(By.CSS_SELECTOR, "[data-bs-target='#list-filters']")
+    if toggle.is_displayed():
+        click(browser, toggle)
+        WebDriverWait(browser, 5).until(
+            lambda b: (
+                "show" in b.find_element(By.ID, "list-filters").get_attribute("class")
+                and "collapsing" not in b.find_element(By.ID, "list-filters").get_attribute("class")
+            )
+        )
+    click(browser, browser.find_element(By.ID, "id_state"))
+    box = WebDriverWait(browser, 5).until(
+        ec.element_to_be_clickable((By.CSS_SELECTOR, "input.filter-check[value=submitted]"))
+    )
+    box.click()
+    WebDriverWait(browser, 10).until(
+        lambda b: first.title not in b.find_element(By.ID, "list-results").text
+    )
+    assert reported.title in browser.find_element(By.ID, "list-results").text
+    assert "state=submitted" in browser.current_url
+    shoot(browser, f"order-list-state-filter-{size}")
     # The issue form refuses an empty submission in Chinese, on the page.
     browser.get(f"{live_server.url}/rectification/new/")
     send = browser.find_element(By.CSS_SELECTOR, "form.order-form button[type=submit]")

@@ -60,7 +60,7 @@ class Column:
     html: Callable[[Any], str] | None = None
     export: bool = True
     display: bool = True  # False: only in the Excel export
-    css: str = ""
+    css: str = ""  # classes of the column's header and cells (e.g. hidden on phones)
 
     def cell(self, obj):
         if self.html is not None:
@@ -151,7 +151,7 @@ class ObjectListView(RoleRequiredMixin, VisibleQuerysetMixin, TemplateView):
         paginator = Paginator(queryset, self.get_page_size())
         page = paginator.get_page(request.GET.get("page"))
         columns = [c for c in self.get_columns() if c.display]
-        rows = [(obj, [c.cell(obj) for c in columns]) for obj in page.object_list]
+        rows = [(obj, [(c.css, c.cell(obj)) for c in columns]) for obj in page.object_list]
         query = request.GET.copy()
         for key in ("page", "_"):
             query.pop(key, None)

@@ -163,8 +163,8 @@ class DeadlineClock:
             else ""
         )
         return format_html(
-            '<span class="text-nowrap{}">{}</span>{}{}',
-            f" fw-semibold status-{level}" if level in ("overdue", "warn") else "",
+            '<span class="text-nowrap {}">{}</span>{}{}',
+            f"fw-semibold status-{level}" if level in ("overdue", "warn") else "",
             order.deadline.isoformat(),
             provisional,
             status,
@@ -262,6 +262,7 @@ class OrderListView(ObjectListView):
                 html=lambda o: format_html(
                     '<a class="text-nowrap" href="{}">{}</a>', _order_link(o), o.code
                 ),
+                css="d-none d-sm-table-cell",
             ),
             Column(
                 "title",
@@ -269,7 +270,7 @@ class OrderListView(ObjectListView):
                 lambda o: o.title,
                 order_by="title",
                 link=_order_link,
-                css="w-25",
+                css="order-title",
             ),
             Column(
                 "unit",
@@ -282,12 +283,14 @@ class OrderListView(ObjectListView):
                 _("District"),
                 lambda o: o.responsible_unit.district.name if o.responsible_unit.district else "",
                 order_by="responsible_unit__district__name",
+                css="d-none d-md-table-cell",
             ),
             Column(
                 "department",
                 _("Supervising department"),
                 lambda o: o.supervising_department.name if o.supervising_department else "",
                 order_by="supervising_department__name",
+                css="d-none d-md-table-cell",
             ),
             Column(
                 "priority",
@@ -295,6 +298,7 @@ class OrderListView(ObjectListView):
                 lambda o: o.get_priority_display(),
                 order_by="priority",
                 html=priority_badge,
+                css="d-none d-md-table-cell",
             ),
             Column(
                 "state",
@@ -327,6 +331,7 @@ class OrderListView(ObjectListView):
                     timezone.localtime(o.dispatched_at).strftime("%Y-%m-%d %H:%M"),
                     timezone.localtime(o.dispatched_at).strftime("%Y-%m-%d"),
                 ),
+                css="d-none d-md-table-cell",
             ),
             Column("source", _("Source"), lambda o: o.get_source_type_display(), display=False),
             Column(
