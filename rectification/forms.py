@@ -3,6 +3,7 @@ what, when) are the services'."""
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from civilaffairs.choices import OrgKind, Role
@@ -146,7 +147,7 @@ class OrderIssueForm(forms.Form):
         elif mode == self.DEADLINE_DATE and not date and "deadline" not in self.errors:
             self.add_error("deadline", _("Give the deadline date."))
         unit, person = data.get("responsible_unit"), data.get("responsible_person")
-        if unit is not None and person is not None and not _serves(person, unit):
+        if unit is not None and person is not None and not liaison_serves(person, unit):
             self.add_error(
                 "responsible_person", _("This person is not a liaison of the responsible unit.")
             )
@@ -171,7 +172,7 @@ class OrderIssueForm(forms.Form):
         return kwargs
 
 
-def _serves(person, unit) -> bool:
+def liaison_serves(person, unit) -> bool:
     """A liaison serves a unit inside one of their scopes (a district's liaison serves its
     institutions)."""
     return any(unit.path.startswith(s.path) for s in person.scopes_for(Role.UNIT_LIAISON))
@@ -267,5 +268,14 @@ NOTE_LABELS = {
 
 
 def errors_text(form) -> str:
-    """All of a form's errors in one line, for a message above the page."""
-    return "；".join(str(e) for errors in form.errors.values() for e in errors)
+    """All of a form's errors in one line, for a message above the page, each after the
+    label of its field (hidden fields and form-wide errors have none)."""
+    parts = []
+    for name, errors in form.errors.items():
+        field = form.fields.get(name)
+        for error in errors:
+            if field is None or field.widget.is_hidden or not field.label:
+                parts.append(str(error))
+            else:
+                parts.append(gettext("%(name)s: %(error)s") % {"name": field.label, "error": error})
+    return "；".join(parts)

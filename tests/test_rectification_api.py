@@ -239,3 +239,13 @@ def test_order_detail_lists_its_extensions(city, client):
     # The list stays lean: no per-order attachment or extension queries.
     row = client.get(reverse("api-rectification-list")).json()["results"][0]
     assert "attachments" not in row and "extensions" not in row
+
+
+def test_the_responsible_person_must_serve_the_unit(city, client):
+    client.force_login(city["supervisor"])
+    url = reverse("api-rectification-list")
+    wrong = post_json(client, url, issue_payload(city, responsible_person=city["liaison_b"].pk))
+    assert wrong.status_code == 400 and "responsible_person" in wrong.json()
+    right = post_json(client, url, issue_payload(city, responsible_person=city["liaison_a"].pk))
+    assert right.status_code == 201
+    assert Rectification.objects.get().responsible_person == city["liaison_a"]

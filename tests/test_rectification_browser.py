@@ -103,6 +103,20 @@ def test_liaison_reports_with_a_photo_on_a_phone_and_the_office_verifies(
     order.refresh_from_db()
     assert order.state == "acknowledged"
 
+    # Reporting without a photo is stopped on the phone itself, the typed note kept.
+    browser.find_element(By.ID, "id_submit_note").send_keys("已清理通道杂物，照片附后。")
+    click(browser, browser.find_element(By.CSS_SELECTOR, "#step-submit button[type=submit]"))
+    missing = browser.find_element(By.CSS_SELECTOR, "#step-submit .evidence-picker")
+    wait.until(
+        lambda b: (
+            missing.get_attribute("data-missing")
+            in b.find_element(By.CSS_SELECTOR, "#step-submit .file-list").text
+        )
+    )
+    assert browser.find_element(By.ID, "id_submit_note").get_attribute("value")
+    order.refresh_from_db()
+    assert order.state == "acknowledged"
+
     picker = browser.find_element(By.ID, "id_submit_files")
     assert picker.get_attribute("accept") == "image/*,application/pdf"
     camera = browser.find_element(By.ID, "id_submit_camera")
@@ -111,7 +125,6 @@ def test_liaison_reports_with_a_photo_on_a_phone_and_the_office_verifies(
     wait.until(
         lambda b: "after.png" in b.find_element(By.CSS_SELECTOR, "#step-submit .file-list").text
     )
-    browser.find_element(By.ID, "id_submit_note").send_keys("已清理通道杂物，照片附后。")
     shoot(browser, "flow-3-liaison-report-phone")
     send = browser.find_element(By.CSS_SELECTOR, "#step-submit button[type=submit]")
     click(browser, send)

@@ -7,6 +7,7 @@ from civilaffairs.api.serializers import AttachmentSerializer, OrgUnitRefSeriali
 from civilaffairs.models import Attachment, OrgUnit, User
 from inspections.models import Finding
 from rectification.choices import Priority, SourceType
+from rectification.forms import liaison_serves
 from rectification.models import ExtensionRequest, Rectification
 from rectification.services import STEPS
 
@@ -164,5 +165,10 @@ class RectificationIssueSerializer(serializers.Serializer):
         if data.get("deadline") is not None and data.get("working_days") is not None:
             raise serializers.ValidationError(
                 {"deadline": _("Give either a deadline date or a number of working days.")}
+            )
+        person, unit = data.get("responsible_person"), data.get("responsible_unit")
+        if person is not None and unit is not None and not liaison_serves(person, unit):
+            raise serializers.ValidationError(
+                {"responsible_person": _("This person is not a liaison of the responsible unit.")}
             )
         return data

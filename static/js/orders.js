@@ -37,8 +37,26 @@
   });
 
   // A slow upload on a phone must not be sent twice: the button waits once the form goes.
+  // Reporting without evidence is stopped here, before the typed note is lost to a reload.
   document.querySelectorAll("form.step-form").forEach(function (form) {
-    form.addEventListener("submit", function () {
+    form.addEventListener("submit", function (event) {
+      var picker = form.querySelector(".evidence-picker");
+      if (picker) {
+        var chosen = Array.prototype.some.call(picker.querySelectorAll("input[type=file]"), function (i) {
+          return i.files && i.files.length > 0;
+        });
+        if (!chosen) {
+          event.preventDefault();
+          var list = picker.querySelector(".file-list");
+          list.textContent = "";
+          var item = document.createElement("li");
+          item.className = "text-danger fw-semibold";
+          item.textContent = picker.getAttribute("data-missing");
+          list.appendChild(item);
+          picker.querySelector("input[type=file]").focus();
+          return;
+        }
+      }
       var button = form.querySelector("button[type=submit][data-busy-text]");
       if (!button) { return; }
       window.setTimeout(function () {
