@@ -490,6 +490,7 @@ class OrderDetailView(ObjectDetailView):
             remaining=clock.remaining(order),
             is_open=order.state in OPEN_STATES,
             evidence_accept=EVIDENCE_ACCEPT,
+            earliest_extension=order.deadline + dt.timedelta(days=1),
         )
         return context
 
@@ -537,6 +538,10 @@ class OrderTransitionView(ObjectActionMixin, View):
                 _discard_file(attachment)
             messages.error(request, str(exc.message))
             return redirect(_order_link(order))
+        except Exception:
+            for attachment in stored:
+                _discard_file(attachment)
+            raise
         messages.success(request, str(DONE_MESSAGES.get(action, step.label)))
         if not Rectification.objects.visible_to(request.user).filter(pk=order.pk).exists():
             return redirect("rectification:todo")
