@@ -489,6 +489,8 @@ class OrderDetailView(ObjectDetailView):
             level=clock.level(order),
             remaining=clock.remaining(order),
             is_open=order.state in OPEN_STATES,
+            state_colour=STATE_BADGE.get(order.state, "secondary"),
+            priority_colour=PRIORITY_BADGE.get(order.priority, "secondary"),
             evidence_accept=EVIDENCE_ACCEPT,
             earliest_extension=order.deadline + dt.timedelta(days=1),
         )
