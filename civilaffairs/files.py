@@ -31,6 +31,7 @@ XLSX = FileKind("application/vnd.openxmlformats-officedocument.spreadsheetml.she
 DOCX = FileKind("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx")
 
 ALLOWED_KINDS = (JPEG, PNG, HEIC, WEBP, PDF, XLSX, DOCX)
+PHOTO_KINDS = (JPEG, PNG, HEIC, WEBP)
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"mif1", b"msf1", b"heim", b"heis"}
 
 
@@ -105,6 +106,8 @@ def attachment_store(
     from civilaffairs.services import audit_record
 
     kind = check_upload(upload, allowed=allowed)
+    if kind in PHOTO_KINDS:
+        upload, kind = _photo_without_metadata(upload), JPEG
     sha256 = hash_file(upload)
     attachment = Attachment(
         original_name=(getattr(upload, "name", "") or "file")[-200:],
@@ -129,3 +132,38 @@ def attachment_store(
         changes={"sha256": sha256, "size": upload.size},
     )
     return attachment
+
+
+def _photo_without_metadata(upload):
+    """Photos are evidence and may carry where someone lives: they are checked, re-encoded as
+    JPEG and stored without EXIF/GPS, like the inspectors' photos (one pipeline for both)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from inspections.photos import process_photo
+
+    processed = process_photo(upload)
+    stem = (getattr(upload, "name", "") or "photo").rsplit(".", 1)[0][-190:] or "photo"
+    return SimpleUploadedFile(f"{stem}.jpg", processed.image, content_type="image/jpeg")
+
+
+def purge_unattached(older_than_hours: int = 24) -> int:
+    """Uploads never attached to anything (a form abandoned after the upload) are removed
+    after a day, file and row."""
+    from django.utils import timezone
+
+    cutoff = timezone.now() - timezone.timedelta(hours=older_than_hours)
+    removed = 0
+    for attachment in Attachment.objects.filter(content_type__isnull=True, uploaded_at__lt=cutoff):
+        with transaction.atomic():
+            locked = (
+                Attachment.objects.select_for_update(skip_locked=True)
+                .filter(pk=attachment.pk, content_type__isnull=True)
+                .first()
+            )
+            if locked is None:
+                continue
+            name, storage = locked.file.name, locked.file.storage
+            locked.delete()
+            transaction.on_commit(lambda n=name, s=storage: s.delete(n))
+            removed += 1
+    return removed

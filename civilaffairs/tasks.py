@@ -33,3 +33,10 @@ def dispatch_pending_timeline():
 @shared_task(ignore_result=True, acks_late=True)
 def send_daily_digests():
     return notifications.send_digests()
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def purge_unattached_uploads():
+    from civilaffairs.files import purge_unattached
+
+    return purge_unattached()

@@ -3,7 +3,7 @@ from django.db.models import BooleanField, Count, ExpressionWrapper, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import FormView
@@ -112,7 +112,8 @@ class PlanCreateView(RoleRequiredMixin, FormView):
             form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
             return self.form_invalid(form)
         messages.success(
-            self.request, _t("The plan was drafted with %(n)s visits.") % {"n": plan.visits.count()}
+            self.request,
+            gettext("The plan was drafted with %(n)s visits.") % {"n": plan.visits.count()},
         )
         return redirect(plan)
 
@@ -178,7 +179,7 @@ class PlanTransitionView(RoleRequiredMixin, View):
         else:
             messages.success(
                 request,
-                _t("The plan was %(action)s.")
+                gettext("The plan was %(action)s.")
                 % {"action": services.PLAN_VERB_LABELS.get(action, action)},
             )
         return redirect(plan)
@@ -257,14 +258,14 @@ class VisitAmendView(RoleRequiredMixin, View):
         visit = get_object_or_404(Visit.objects.visible_to(request.user), pk=pk)
         form = AmendForm(request.POST)
         if not form.is_valid():
-            messages.error(request, _t("Write the correction."))
+            messages.error(request, gettext("Write the correction."))
             return redirect(visit)
         try:
             services.visit_amend(actor=request.user, visit=visit, note=form.cleaned_data["note"])
         except ServiceError as exc:
             messages.error(request, str(exc.message))
         else:
-            messages.success(request, _t("The correction was added to the timeline."))
+            messages.success(request, gettext("The correction was added to the timeline."))
         return redirect(visit)
 
 
@@ -312,7 +313,7 @@ class FindingListView(ObjectListView):
         Column(
             "repeat",
             _("Repeat problem"),
-            lambda f: _t("Yes") if f.is_repeat else _t("No"),
+            lambda f: gettext("Yes") if f.is_repeat else gettext("No"),
             order_by="repeated",
             html=repeat_badge,
         ),
@@ -376,7 +377,7 @@ class FindingAmendView(RoleRequiredMixin, View):
                 messages.error(request, str(exc.message))
             else:
                 messages.success(
-                    request, _t("The finding was corrected; the change is on its timeline.")
+                    request, gettext("The finding was corrected; the change is on its timeline.")
                 )
         else:
             messages.error(request, "；".join(e for errs in form.errors.values() for e in errs))
@@ -427,15 +428,15 @@ class ChecklistListView(ObjectListView):
             _("Applies to"),
             lambda t: (
                 "、".join(str(InstitutionType(v).label) for v in t.institution_types)
-                or _t("Every kind of unit")
+                or gettext("Every kind of unit")
             ),
         ),
         flag_column(
             "current",
             _("Current version"),
             lambda x: x.is_current,
-            _t("Yes"),
-            _t("No"),
+            gettext("Yes"),
+            gettext("No"),
             order_by="is_current",
         ),
     ]

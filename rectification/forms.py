@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from civilaffairs.choices import OrgKind, Role
 from civilaffairs.models import OrgUnit, User
+from rectification import services
 from rectification.choices import Priority, SourceType
 
 MAX_EVIDENCE_FILES = 10
@@ -172,10 +173,7 @@ class OrderIssueForm(forms.Form):
         return kwargs
 
 
-def liaison_serves(person, unit) -> bool:
-    """A liaison serves a unit inside one of their scopes (a district's liaison serves its
-    institutions)."""
-    return any(unit.path.startswith(s.path) for s in person.scopes_for(Role.UNIT_LIAISON))
+liaison_serves = services.liaison_serves
 
 
 def issue_initial(finding) -> dict:

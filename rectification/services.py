@@ -141,6 +141,36 @@ def _claim_attachments(actor, attachments) -> list:
     return files
 
 
+def liaison_serves(person, unit) -> bool:
+    """A liaison serves a unit inside one of their scopes (a district's liaison serves its
+    institutions)."""
+    return _in_scope(unit, person.scopes_for(Role.UNIT_LIAISON))
+
+
+_NO_PENDING = object()
+
+
+def available_steps(order: Rectification, actor, pending_extension=_NO_PENDING) -> list[str]:
+    """The steps ``actor`` may take on ``order`` now, judged as rectification_transition will:
+    the state allows the step, the role and scope allow the actor, the verifier is not whoever
+    reported, and an extension is decided only while one is pending (and requested only while
+    none is). Pass the pending extension if already loaded to save a query."""
+    if pending_extension is _NO_PENDING:
+        pending_extension = order.extensions.filter(state=ExtensionState.PENDING).first()
+    names = []
+    for name, step in STEPS.items():
+        if order.state not in step.sources or not step.allowed(actor, order):
+            continue
+        if name in ("verify", "return") and order.submitted_by_id == actor.pk:
+            continue
+        if name in ("approve_extension", "reject_extension") and pending_extension is None:
+            continue
+        if name == "request_extension" and pending_extension is not None:
+            continue
+        names.append(name)
+    return names
+
+
 def compute_deadline(dispatched: dt.datetime, working_days: int) -> workdays.Deadline:
     return workdays.add_working_days(timezone.localdate(dispatched), working_days)
 
@@ -165,6 +195,13 @@ def rectification_issue(
         raise PermissionDenied(_("Only the office issues rectification orders."))
     if not title.strip():
         raise ServiceError(_("Describe the problem to be rectified."), field="title")
+    if not responsible_unit.active:
+        raise ServiceError(_("The responsible unit is no longer active."), field="responsible_unit")
+    if responsible_person is not None and not liaison_serves(responsible_person, responsible_unit):
+        raise ServiceError(
+            _("This person is not a liaison of the responsible unit."),
+            field="responsible_person",
+        )
     now = timezone.now()
     provisional = False
     if deadline is None:

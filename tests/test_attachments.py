@@ -54,14 +54,14 @@ def test_oversized_file_is_refused(city, settings):
 def test_stored_file_has_its_sha256_and_is_served_only_to_who_may_see_its_owner(city, client):
     import hashlib
 
-    content = png_bytes()
+    content = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
     attachment = attachment_store(
         actor=city["supervisor"],
-        upload=SimpleUploadedFile("现场.png", content),
+        upload=SimpleUploadedFile("整改报告.pdf", content),
         owner=city.inst_a,
     )
     assert attachment.sha256 == hashlib.sha256(content).hexdigest()
-    assert attachment.content_type_detected == "image/png"
+    assert attachment.content_type_detected == "application/pdf"
     url = reverse("attachment-download", args=[attachment.uuid])
 
     assert client.get(url).status_code == 302  # anonymous: to the login page
@@ -85,4 +85,49 @@ def test_the_file_name_a_user_gave_is_not_used_for_storage(city):
         owner=city.inst_a,
     )
     assert ".." not in attachment.file.name
-    assert attachment.file.name.endswith(f"{attachment.uuid}.png")
+    assert attachment.file.name.endswith(f"{attachment.uuid}.jpg")
+
+
+def test_photos_are_stored_reencoded_without_metadata(city):
+    import hashlib
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x010F] = "Phone maker"  # Make
+    exif[0x8825] = {1: "N", 2: (23.0, 7.0, 12.0), 3: "E", 4: (113.0, 15.0, 36.0)}  # GPS
+    Image.new("RGB", (64, 48), "blue").save(buffer, "JPEG", exif=exif)
+    assert Image.open(io.BytesIO(buffer.getvalue())).getexif()
+    attachment = attachment_store(
+        actor=city["liaison_a"], upload=SimpleUploadedFile("整改后.jpeg", buffer.getvalue())
+    )
+    stored = attachment.file.read()
+    assert attachment.sha256 == hashlib.sha256(stored).hexdigest()
+    assert attachment.content_type_detected == "image/jpeg"
+    assert attachment.original_name == "整改后.jpg"
+    assert not Image.open(io.BytesIO(stored)).getexif()
+
+
+def test_abandoned_uploads_are_purged_after_a_day(city, django_capture_on_commit_callbacks):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from civilaffairs.files import purge_unattached
+    from civilaffairs.models import Attachment
+
+    old = attachment_store(actor=city["liaison_a"], upload=SimpleUploadedFile("a.png", png_bytes()))
+    fresh = attachment_store(
+        actor=city["liaison_a"], upload=SimpleUploadedFile("b.png", png_bytes())
+    )
+    kept = attachment_store(
+        actor=city["liaison_a"], upload=SimpleUploadedFile("c.png", png_bytes()), owner=city.inst_a
+    )
+    day_ago = timezone.now() - dt.timedelta(hours=25)
+    Attachment.objects.filter(pk__in=[old.pk, kept.pk]).update(uploaded_at=day_ago)
+    storage, name = old.file.storage, old.file.name
+    with django_capture_on_commit_callbacks(execute=True):
+        assert purge_unattached() == 1
+    assert set(Attachment.objects.values_list("pk", flat=True)) == {fresh.pk, kept.pk}
+    assert not storage.exists(name)

@@ -18,7 +18,7 @@ def test_schedule_to_task_to_notification_row(monkeypatch):
     from django_celery_beat.models import PeriodicTask
     from django_celery_beat.schedulers import DatabaseScheduler
 
-    from civilaffairs.management.commands.setup_schedules import setup_schedules
+    from civilaffairs.management.commands.setup_schedules import SCHEDULES, setup_schedules
     from rectification import alerts
     from tests.personas import build_city
     from tests.rectification_data import issue
@@ -28,8 +28,8 @@ def test_schedule_to_task_to_notification_row(monkeypatch):
     deadline = _workday_on_or_after(dt.date.today() + dt.timedelta(days=30))
     monkeypatch.setattr(alerts, "today", lambda: deadline)
     order = issue(city, deadline=deadline, working_days=None)
-    assert [created for _name, created in setup_schedules()] == [True] * 4
-    assert [created for _name, created in setup_schedules()] == [False] * 4  # idempotent
+    assert [created for _name, created in setup_schedules()] == [True] * len(SCHEDULES)
+    assert [created for _name, created in setup_schedules()] == [False] * len(SCHEDULES)
     scan = PeriodicTask.objects.get(name="rectification: deadline scan hourly")
     assert scan.task == "rectification.tasks.deadline_scan" and scan.enabled
 

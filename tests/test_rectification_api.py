@@ -125,7 +125,7 @@ def test_upload_then_report_with_the_uuid(city, client):
     assert uploaded.status_code == 201, uploaded.content
     body = uploaded.json()
     assert set(body) >= {"uuid", "name", "size", "sha256", "url"}
-    assert body["name"] == "整改后.png" and len(body["sha256"]) == 64
+    assert body["name"] == "整改后.jpg" and len(body["sha256"]) == 64
     # Before it is attached it is the uploader's alone.
     detail = reverse("api-attachment-detail", args=[body["uuid"]])
     assert client.get(detail).status_code == 200

@@ -426,7 +426,7 @@ def test_detail_shows_evidence_extensions_and_the_source_finding(city, client):
     response = client.get(detail_url(order))
     html = response.content.decode()
     assert reverse("inspections:finding-detail", args=[finding.pk]) in html
-    assert photo.get_absolute_url() in html and "现场照片.png" in html
+    assert photo.get_absolute_url() in html and "现场照片.jpg" in html  # re-encoded
     assert [e.pk for e in response.context["extensions"]] == list(
         ExtensionRequest.objects.filter(rectification=order).values_list("pk", flat=True)
     )
@@ -481,7 +481,10 @@ def test_the_whole_flow_through_the_pages_with_evidence(city, client, settings):
     order.refresh_from_db()
     assert order.state == S.SUBMITTED, errors_of(response)
     stored = Attachment.objects.filter(object_id=order.pk, content_type__model="rectification")
-    assert sorted(stored.values_list("original_name", flat=True)) == ["整改后.png", "整改报告.pdf"]
+    assert sorted(stored.values_list("original_name", flat=True)) == [
+        "整改后.jpg",
+        "整改报告.pdf",
+    ]  # photos re-encoded
     entry = TimelineEntry.objects.filter(object_id=order.pk, verb="submit").get()
     assert sorted(entry.data["attachments"]) == sorted(str(a.uuid) for a in stored)
 

@@ -16,9 +16,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
@@ -132,12 +131,12 @@ class DeadlineClock:
         if level == "overdue":
             late = self.working_days(order.deadline, self.today)
             if late < 1:
-                return _t("Overdue")
+                return gettext("Overdue")
             return ngettext(
                 "Overdue by %(n)s working day", "Overdue by %(n)s working days", late
             ) % {"n": late}
         if order.deadline == self.today:
-            return _t("Due today")
+            return gettext("Due today")
         left = self.working_days(self.today, order.deadline)
         return ngettext("%(n)s working day left", "%(n)s working days left", left) % {"n": left}
 
@@ -147,8 +146,8 @@ class DeadlineClock:
         provisional = (
             format_html(
                 ' <abbr class="small text-secondary" title="{}">{}</abbr>',
-                _t("The deadline reaches a year whose holidays are not published yet."),
-                _t("provisional"),
+                gettext("The deadline reaches a year whose holidays are not published yet."),
+                gettext("provisional"),
             )
             if order.deadline_provisional
             else ""
@@ -372,24 +371,6 @@ class OrderListView(ObjectListView):
 # --- Detail and steps -----------------------------------------------------------------------
 
 
-def available_steps(order, user, pending_extension) -> list[str]:
-    """The steps ``user`` may take on ``order`` now, as the transition service will judge
-    them: the state allows the step, the role and scope allow the user, the verifier is not
-    whoever reported, and an extension is decided only while one is pending."""
-    names = []
-    for name, step in services.STEPS.items():
-        if order.state not in step.sources or not step.allowed(user, order):
-            continue
-        if name in ("verify", "return") and order.submitted_by_id == user.pk:
-            continue
-        if name in ("approve_extension", "reject_extension") and pending_extension is None:
-            continue
-        if name == "request_extension" and pending_extension is not None:
-            continue
-        names.append(name)
-    return names
-
-
 def _uuids(values) -> list[str]:
     valid = []
     for value in values if isinstance(values, list) else []:
@@ -454,7 +435,7 @@ class OrderDetailView(ObjectDetailView):
         pending = next((e for e in extensions if e.state == ExtensionState.PENDING), None)
         clock = DeadlineClock()
         steps = []
-        for name in available_steps(order, user, pending):
+        for name in services.available_steps(order, user, pending_extension=pending):
             step = services.STEPS[name]
             steps.append(
                 {
@@ -555,7 +536,7 @@ def _store_evidence(actor, upload):
         return attachment_store(actor=actor, upload=upload)
     except ServiceError as exc:
         raise ServiceError(
-            _t("%(name)s: %(error)s") % {"name": upload.name, "error": exc.message},
+            gettext("%(name)s: %(error)s") % {"name": upload.name, "error": exc.message},
             field="files",
             code=exc.code,
         ) from exc
@@ -617,7 +598,7 @@ class OrderIssueView(RoleRequiredMixin, FormView):
             return self.form_invalid(form)
         messages.success(
             self.request,
-            _t("Rectification order %(code)s was issued to %(unit)s.")
+            gettext("Rectification order %(code)s was issued to %(unit)s.")
             % {"code": order.code, "unit": order.responsible_unit.name},
         )
         return redirect(_order_link(order))

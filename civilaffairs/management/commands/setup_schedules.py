@@ -22,6 +22,10 @@ SCHEDULES = {
         "civilaffairs.tasks.send_daily_digests",
         {"minute": "30", "hour": "17"},
     ),
+    "attachments: purge abandoned uploads at 03:10": (
+        "civilaffairs.tasks.purge_unattached_uploads",
+        {"minute": "10", "hour": "3"},
+    ),
 }
 
 
