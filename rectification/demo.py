@@ -76,7 +76,9 @@ def _walk(order, plan, people, rng, start: dt.datetime):
     liaison, office, head = people["liaison"], people["office"], people["head"]
     moment = start
     for action in plan:
-        moment += dt.timedelta(days=rng.randint(1, 4), hours=rng.randint(0, 5))
+        moment += dt.timedelta(days=rng.randint(1, 4))
+        # Office hours: people act between 08:30 and 17:30.
+        moment = moment.replace(hour=rng.randint(8, 16), minute=rng.randint(30, 59))
         if moment >= timezone.now():
             return
         with clock(moment):

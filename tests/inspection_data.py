@@ -58,3 +58,21 @@ def make_visit(city, **kwargs):
     """An approved secret plan with one visit to inst_a, assigned to city["inspector"], with one
     checklist of three items."""
     return make_plan(city, **kwargs).visits.get()
+
+
+def walked_visit(city):
+    """A visit to inst_a checked in, its first item failed and the rest passed (not filed)."""
+    from inspections import services as inspections
+
+    visit = make_visit(city)
+    inspections.visit_checkin(
+        actor=city["inspector"], visit=visit, latitude=23.12, longitude=113.26
+    )
+    for item in visit.templates.get().items.all():
+        inspections.result_record(
+            actor=city["inspector"],
+            visit=visit,
+            item=item,
+            outcome="fail" if item.position == 1 else "pass",
+        )
+    return visit

@@ -259,19 +259,9 @@ def test_random_actions_by_random_personas(db):
 def test_filing_a_visit_issues_orders_for_its_findings(city, django_capture_on_commit_callbacks):
     from inspections import services as inspections
     from inspections.choices import Disposition
-    from tests.inspection_data import make_visit
+    from tests.inspection_data import walked_visit
 
-    visit = make_visit(city)
-    inspections.visit_checkin(
-        actor=city["inspector"], visit=visit, latitude=23.12, longitude=113.26
-    )
-    for item in visit.templates.get().items.all():
-        inspections.result_record(
-            actor=city["inspector"],
-            visit=visit,
-            item=item,
-            outcome="fail" if item.position == 1 else "pass",
-        )
+    visit = walked_visit(city)
     inspections.finding_create(
         actor=city["inspector"],
         visit=visit,

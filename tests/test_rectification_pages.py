@@ -60,19 +60,9 @@ def filed_finding(city):
     issues one does not run inside a test transaction)."""
     from inspections import services as inspections
     from inspections.models import Finding
-    from tests.inspection_data import make_visit
+    from tests.inspection_data import walked_visit
 
-    visit = make_visit(city)
-    inspections.visit_checkin(
-        actor=city["inspector"], visit=visit, latitude=23.12, longitude=113.26
-    )
-    for item in visit.templates.get().items.all():
-        inspections.result_record(
-            actor=city["inspector"],
-            visit=visit,
-            item=item,
-            outcome="fail" if item.position == 1 else "pass",
-        )
+    visit = walked_visit(city)
     inspections.visit_submit(actor=city["inspector"], visit=visit)
     return Finding.objects.filter(visit=visit).filed().get()
 
