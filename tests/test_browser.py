@@ -32,11 +32,14 @@ def browser():
 
 def sign_in(browser, live_server, username):
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     browser.get(f"{live_server.url}/login/")
     browser.find_element(By.NAME, "username").send_keys(username)
     browser.find_element(By.NAME, "password").send_keys(PASSWORD)
     browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    # Let the sign-in land before the caller navigates away (which would cancel it).
+    WebDriverWait(browser, 10).until(lambda b: "/login/" not in b.current_url)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -90,6 +93,8 @@ def test_supervisor_signs_in_and_browses_the_directory(browser, live_server, siz
 @pytest.mark.django_db(transaction=True)
 def test_wrong_password_gets_a_chinese_error(browser, live_server):
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
 
     from tests.personas import build_city
 
@@ -98,5 +103,10 @@ def test_wrong_password_gets_a_chinese_error(browser, live_server):
     browser.find_element(By.NAME, "username").send_keys("supervisor")
     browser.find_element(By.NAME, "password").send_keys("wrong-password")
     browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    alert = browser.find_element(By.CSS_SELECTOR, ".alert-danger").text
+    # The click submits the form; wait for the answer rather than race it.
+    alert = (
+        WebDriverWait(browser, 10)
+        .until(ec.presence_of_element_located((By.CSS_SELECTOR, ".alert-danger")))
+        .text
+    )
     assert "用户名或密码" in alert
