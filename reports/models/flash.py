@@ -3,6 +3,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from reports.choices import FlashState
+from reports.flash_querysets import FlashReportQuerySet
 
 
 class FlashSerial(models.Model):
@@ -90,6 +91,8 @@ class FlashReport(models.Model):
     )
     version = models.PositiveIntegerField(default=1)
 
+    objects = FlashReportQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("flash report")
         verbose_name_plural = _("flash reports")
@@ -105,6 +108,20 @@ class FlashReport(models.Model):
 
     def __str__(self):
         return self.title
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("reports:flash-detail", args=[self.pk])
+
+    @property
+    def issue_label(self) -> str:
+        """2026年第15期 once signed off; empty before."""
+        from django.utils.translation import gettext
+
+        if self.serial is None:
+            return ""
+        return gettext("Issue %(number)s of %(year)s") % {"number": self.serial, "year": self.year}
 
 
 class FlashRecipient(models.Model):

@@ -22,6 +22,18 @@ SCHEDULES = {
         "civilaffairs.tasks.send_daily_digests",
         {"minute": "30", "hour": "17"},
     ),
+    "reports: flash report watchdog at 20:00": (
+        "reports.tasks.flash_watchdog",
+        {"minute": "0", "hour": "20"},
+    ),
+    "reports: remind units of the daily report every 15 minutes": (
+        "reports.daily_tasks.remind_daily_reports",
+        {"minute": "*/15", "hour": "*"},
+    ),
+    "reports: build daily digests after the cut-off every 5 minutes": (
+        "reports.daily_tasks.build_daily_digests",
+        {"minute": "*/5", "hour": "*"},
+    ),
     "attachments: purge abandoned uploads at 03:10": (
         "civilaffairs.tasks.purge_unattached_uploads",
         {"minute": "10", "hour": "3"},
