@@ -4,6 +4,12 @@ from django.utils.translation import gettext_lazy as _
 
 from civilaffairs.choices import BottomLine
 from reports.choices import LineStatus
+from reports.daily_querysets import (
+    DailyDigestQuerySet,
+    DailyReportQuerySet,
+    SensitivePeriodQuerySet,
+    WeeklyReportQuerySet,
+)
 
 
 class SensitivePeriod(models.Model):
@@ -27,6 +33,8 @@ class SensitivePeriod(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     active = models.BooleanField(_("active"), default=True)
+
+    objects = SensitivePeriodQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("sensitive period")
@@ -67,6 +75,8 @@ class DailyReport(models.Model):
     submitted_at = models.DateTimeField(_("submitted at"))
     late = models.BooleanField(_("late"), default=False)
     client_uuid = models.UUIDField(null=True, blank=True, unique=True)
+
+    objects = DailyReportQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("daily bottom-line report")
@@ -143,6 +153,8 @@ class DailyDigest(models.Model):
         verbose_name=_("Excel"),
     )
 
+    objects = DailyDigestQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("daily digest")
         verbose_name_plural = _("daily digests")
@@ -167,6 +179,8 @@ class WeeklyReport(models.Model):
     )
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=1)
+
+    objects = WeeklyReportQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("weekly plan and summary")

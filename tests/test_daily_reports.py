@@ -1,0 +1,245 @@
+"""Daily bottom-line reports: one per unit per day, nil reports, the cut-off in Asia/Shanghai,
+who may file, who may see, and an abnormal line becoming a finding."""
+
+import datetime as dt
+
+import pytest
+
+from civilaffairs.choices import BottomLine
+from civilaffairs.exceptions import PermissionDenied, ServiceError
+from civilaffairs.models import AuditEvent
+from civilaffairs.services import timeline_of
+from inspections.models import Finding
+from reports.daily import abnormal_line_to_finding, period_update
+from reports.models import DailyDigest, DailyReport, DailyReportLine, SensitivePeriod
+from tests.daily_data import DAY, at, clock, lines, make_period, submit
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def period(city):
+    return make_period(city)
+
+
+def test_units_default_to_active_district_bureaus_and_affiliated_units(city, period):
+    assert set(period.units.all()) == {city.district_a, city.district_b, city.affiliated}
+
+
+def test_only_the_office_opens_a_period(city):
+    from reports.daily import period_create
+
+    with pytest.raises(PermissionDenied):
+        period_create(
+            actor=city["liaison_a"],
+            name="x",
+            start_date=DAY,
+            end_date=DAY,
+            cutoff=dt.time(16),
+        )
+
+
+def test_period_refuses_end_before_start_and_institutions(city):
+    from reports.daily import period_create
+
+    with pytest.raises(ServiceError):
+        period_create(
+            actor=city["supervisor"],
+            name="x",
+            start_date=DAY,
+            end_date=DAY - dt.timedelta(1),
+            cutoff=dt.time(16),
+        )
+    with pytest.raises(ServiceError):
+        period_create(
+            actor=city["supervisor"],
+            name="x",
+            start_date=DAY,
+            end_date=DAY,
+            cutoff=dt.time(16),
+            units=[city.inst_a],
+        )
+    assert not SensitivePeriod.objects.exists()
+
+
+def test_nil_report_is_five_normal_lines(city, period):
+    report, created = submit(city, period, city.district_a, "liaison_a", at(10))
+    assert created and report.nil and not report.late
+    assert report.reporter == city["liaison_a"]
+    assert sorted(report.lines.values_list("bottom_line", "status")) == sorted(
+        (line, "normal") for line in BottomLine.values
+    )
+
+
+def test_one_report_per_unit_per_day_and_a_resubmission_corrects_it(city, period):
+    first, created = submit(city, period, city.district_a, "liaison_a", at(10))
+    again, created_again = submit(
+        city,
+        period,
+        city.district_a,
+        "liaison_a",
+        at(11),
+        lines=lines({"safety": "东街庇护站暖气故障"}),
+    )
+    assert created and not created_again and again.pk == first.pk
+    assert DailyReport.objects.filter(period=period, unit=city.district_a, day=DAY).count() == 1
+    again.refresh_from_db()
+    assert not again.nil
+    assert again.lines.get(bottom_line="safety").note == "东街庇护站暖气故障"
+    # the first filing time stands: correcting does not make a report late or earlier
+    assert again.submitted_at == at(10)
+    assert [e.verb for e in timeline_of(again)] == ["submitted", "corrected"]
+    assert AuditEvent.objects.filter(action="daily.correct", object_id=str(again.pk)).exists()
+
+
+def test_after_the_cutoff_only_the_office_corrects(city, period):
+    submit(city, period, city.district_a, "liaison_a", at(15))
+    with pytest.raises(ServiceError, match=r"cut-off|截止"):
+        submit(city, period, city.district_a, "liaison_a", at(16, 30), lines=lines({"ethics": "x"}))
+    report, _created = submit(
+        city,
+        period,
+        city.district_a,
+        "office_head",
+        at(16, 30),
+        lines=lines({"ethics": "补充情况"}),
+    )
+    assert report.lines.get(bottom_line="ethics").status == "abnormal"
+
+
+@pytest.mark.parametrize(
+    ("moment", "late"),
+    [
+        (at(15, 59, 59), False),
+        (at(16, 0, 0), False),  # at the cut-off itself: on time
+        (at(16, 0, 1), True),
+        (at(23, 59), True),
+    ],
+)
+def test_late_flag_around_the_cutoff_in_shanghai(city, period, moment, late):
+    report, _created = submit(city, period, city.district_a, "liaison_a", moment)
+    assert report.late is late
+
+
+def test_the_cutoff_is_shanghai_time_whatever_the_server_zone(city, period, settings):
+    settings.TIME_ZONE = "UTC"
+    # 08:30 UTC is 16:30 in Shanghai: late, although it is morning on a UTC clock.
+    moment = dt.datetime(2026, 1, 15, 8, 30, tzinfo=dt.UTC)
+    report, _created = submit(city, period, city.district_a, "liaison_a", moment)
+    assert report.late and report.day == DAY
+
+
+def test_only_a_liaison_of_the_unit_files(city, period):
+    for who in ("liaison_b", "department", "leader", "inspector"):
+        with pytest.raises(PermissionDenied):
+            submit(city, period, city.district_a, who, at(10))
+    # the office corrects reports but does not file them for a unit
+    with pytest.raises(PermissionDenied):
+        submit(city, period, city.district_a, "office_head", at(10))
+    assert not DailyReport.objects.exists()
+
+
+def test_abnormal_line_needs_a_note_and_nothing_is_stored(city, period):
+    with pytest.raises(ServiceError) as error:
+        submit(city, period, city.district_a, "liaison_a", at(10), lines=lines({"safety": ""}))
+    assert error.value.field == "note_safety"
+    with pytest.raises(ServiceError):
+        submit(city, period, city.district_a, "liaison_a", at(10), lines=lines()[:4])
+    with pytest.raises(ServiceError):
+        submit(city, period, city.district_a, "liaison_a", at(10), responsible_leader=" ")
+    assert not DailyReport.objects.exists()
+
+
+def test_days_outside_the_period_or_in_the_future_are_refused(city, period):
+    with pytest.raises(ServiceError):
+        submit(city, period, city.district_a, "liaison_a", at(10, day=DAY + dt.timedelta(days=10)))
+    with clock(at(10)), pytest.raises(ServiceError):
+        from reports.daily import daily_report_submit
+
+        daily_report_submit(
+            actor=city["liaison_a"],
+            period=period,
+            unit=city.district_a,
+            day=DAY + dt.timedelta(days=1),
+            nil=True,
+            responsible_leader="王",
+        )
+
+
+def test_a_unit_outside_the_period_cannot_report(city):
+    period = make_period(city, units=[city.district_b])
+    with pytest.raises(ServiceError):
+        submit(city, period, city.district_a, "liaison_a", at(10))
+
+
+def test_period_dates_cannot_shrink_past_a_filed_report(city, period):
+    submit(city, period, city.district_a, "liaison_a", at(10))
+    with pytest.raises(ServiceError):
+        period_update(actor=city["supervisor"], period=period, start_date=DAY + dt.timedelta(1))
+    updated = period_update(actor=city["supervisor"], period=period, name="春节保障期")
+    assert updated.name == "春节保障期"
+
+
+def test_abnormal_line_becomes_a_finding_in_one_click(city, period):
+    report, _created = submit(
+        city,
+        period,
+        city.district_a,
+        "liaison_a",
+        at(10),
+        lines=lines({"safety": "东街庇护站暖气故障，已报修"}),
+    )
+    line = report.lines.get(bottom_line="safety")
+    with pytest.raises(PermissionDenied):
+        abnormal_line_to_finding(actor=city["liaison_a"], line=line)
+    finding = abnormal_line_to_finding(actor=city["supervisor"], line=line)
+    line.refresh_from_db()
+    assert line.finding == finding
+    assert finding.target == city.district_a and finding.bottom_line == "safety"
+    assert finding.state == "open" and finding.code.startswith("WT")
+    assert finding.visit is None and finding.source == "adhoc"
+    # the unit's liaison sees it on record, like any filed finding at its unit
+    assert Finding.objects.visible_to(city["liaison_a"]).filter(pk=finding.pk).exists()
+    with pytest.raises(ServiceError):
+        abnormal_line_to_finding(actor=city["supervisor"], line=line)
+    normal = report.lines.get(bottom_line="ethics")
+    with pytest.raises(ServiceError):
+        abnormal_line_to_finding(actor=city["supervisor"], line=normal)
+    assert Finding.objects.count() == 1
+
+
+def test_visibility_per_persona(city, period):
+    a, _ = submit(city, period, city.district_a, "liaison_a", at(10))
+    b, _ = submit(city, period, city.district_b, "liaison_b", at(10))
+    expected = {
+        "supervisor": {a, b},
+        "office_head": {a, b},
+        "inspector": {a, b},
+        "leader": {a, b},
+        "leader_a": {a},
+        "liaison_a": {a},
+        "liaison_b": {b},
+        "department": set(),
+        "sysadmin": set(),
+        "auditor": set(),
+    }
+    for who, reports in expected.items():
+        assert set(DailyReport.objects.visible_to(city[who])) == reports, who
+    assert SensitivePeriod.objects.visible_to(city["department"]).count() == 0
+    assert SensitivePeriod.objects.visible_to(city["liaison_a"]).count() == 1
+    assert SensitivePeriod.objects.visible_to(city["leader_a"]).count() == 1
+    alone = make_period(city, name="乙区专项", units=[city.district_b])
+    assert alone not in SensitivePeriod.objects.visible_to(city["liaison_a"])
+    for who, sees in {
+        "leader": True,
+        "office_head": True,
+        "leader_a": False,
+        "liaison_a": False,
+    }.items():
+        assert DailyDigest.objects.visible_to(city[who]).model is DailyDigest
+        assert (DailyDigest.objects.visible_to(city[who]).query.is_empty()) is (not sees), who
+
+
+def test_line_rows_are_unique_per_bottom_line(city, period):
+    report, _ = submit(city, period, city.district_a, "liaison_a", at(10))
+    assert DailyReportLine.objects.filter(report=report).count() == 5
