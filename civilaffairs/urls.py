@@ -38,6 +38,7 @@ urlpatterns = [
     path("api/v1/", include("rectification.api.urls")),
     path("inspections/", include("inspections.urls")),
     path("rectification/", include("rectification.urls")),
+    path("reports/", include("reports.urls")),
     path("notifications/", include("civilaffairs.notification_urls")),
     path("m/", include("inspections.mobile_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
