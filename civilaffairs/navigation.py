@@ -68,6 +68,13 @@ MENU: list[MenuItem] = [
         _("Rectification"),
     ),
     MenuItem(
+        _("Flash reports"),
+        "reports:flash-list",
+        "lightning-charge",
+        (Role.SUPERVISOR, Role.OFFICE_HEAD, Role.LEADER),
+        _("Reports"),
+    ),
+    MenuItem(
         _("Daily report"),
         "reports:daily-form",
         "calendar-check",
