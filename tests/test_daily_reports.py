@@ -243,3 +243,194 @@ def test_visibility_per_persona(city, period):
 def test_line_rows_are_unique_per_bottom_line(city, period):
     report, _ = submit(city, period, city.district_a, "liaison_a", at(10))
     assert DailyReportLine.objects.filter(report=report).count() == 5
+
+
+# --- Pages ---------------------------------------------------------------------------------
+
+
+def _form_post(client, period, unit, **extra):
+    import uuid
+
+    data = {
+        "period": period.pk,
+        "unit": unit.pk,
+        "client_uuid": str(uuid.uuid4()),
+        "responsible_leader": "王副局长",
+        **{f"status_{k}": "normal" for k in BottomLine.values},
+    }
+    data.update(extra)
+    return client.post("/reports/daily/", data)
+
+
+def test_phone_form_nil_report_in_one_tap_and_a_double_tap_counts_once(city, period, login):
+    client = login(city["liaison_a"])
+    with clock(at(10)):
+        page = client.get("/reports/daily/")
+        assert page.status_code == 200
+        assert "period" in page.content.decode()
+        sent = _form_post(client, period, city.district_a, nil="1")
+        assert sent.status_code == 302
+        again = _form_post(
+            client,
+            period,
+            city.district_a,
+            nil="1",
+            client_uuid=sent.wsgi_request.POST["client_uuid"],
+        )
+        assert again.status_code == 302
+    report = DailyReport.objects.get()
+    assert report.nil and report.unit == city.district_a
+    assert [e.verb for e in timeline_of(report)] == ["submitted"]
+
+
+def test_phone_form_abnormal_without_note_is_refused_with_a_message(city, period, login):
+    client = login(city["liaison_a"])
+    with clock(at(10)):
+        response = _form_post(client, period, city.district_a, status_safety="abnormal")
+    assert response.status_code == 400
+    assert not DailyReport.objects.exists()
+
+
+def test_phone_form_for_someone_elses_unit_is_404(city, period, login):
+    client = login(city["liaison_a"])
+    with clock(at(10)):
+        assert (
+            client.get(f"/reports/daily/?period={period.pk}&unit={city.district_b.pk}").status_code
+            == 404
+        )
+        assert _form_post(client, period, city.district_b, nil="1").status_code == 404
+        assert client.get("/reports/daily/?period=x&unit=y").status_code in (200, 404)
+    assert not DailyReport.objects.exists()
+
+
+def test_board_for_office_and_leaders_not_liaisons(city, period, login):
+    submit(city, period, city.district_a, "liaison_a", at(10), lines=lines({"safety": "暖气故障"}))
+    with clock(at(11)):
+        office = login(city["office_head"]).get(
+            f"/reports/daily/board/?period={period.pk}&day={DAY}"
+        )
+        assert office.status_code == 200
+        text = office.content.decode()
+        assert city.district_b.name in text and "暖气故障" in text
+        partial = login(city["supervisor"]).get(
+            f"/reports/daily/board/?period={period.pk}&day={DAY}", HTTP_HX_REQUEST="true"
+        )
+        assert partial.status_code == 200 and "<html" not in partial.content.decode()
+        district = login(city["leader_a"]).get(
+            f"/reports/daily/board/?period={period.pk}&day={DAY}"
+        )
+        assert city.district_a.name in district.content.decode()
+        assert city.district_b.name not in district.content.decode()
+        assert login(city["liaison_a"]).get("/reports/daily/board/").status_code == 403
+        assert (
+            login(city["office_head"]).get("/reports/daily/board/?period=999999").status_code == 404
+        )
+        assert (
+            login(city["office_head"]).get("/reports/daily/board/?day=garbage").status_code == 200
+        )
+
+
+def test_board_line_to_finding_button(city, period, login):
+    report, _ = submit(
+        city, period, city.district_a, "liaison_a", at(10), lines=lines({"safety": "暖气故障"})
+    )
+    line = report.lines.get(bottom_line="safety")
+    assert (
+        login(city["liaison_a"]).post(f"/reports/daily/lines/{line.pk}/finding/").status_code == 403
+    )
+    response = login(city["supervisor"]).post(f"/reports/daily/lines/{line.pk}/finding/")
+    assert response.status_code == 302
+    line.refresh_from_db()
+    assert line.finding is not None
+
+
+def test_period_pages(city, login):
+    client = login(city["supervisor"])
+    response = client.post(
+        "/reports/periods/new/",
+        {
+            "name": "春节保障期",
+            "start_date": "2026-02-10",
+            "end_date": "2026-02-20",
+            "cutoff": "16:00",
+            "remind_minutes": "60",
+            "active": "on",
+            "units": [city.district_a.pk, city.affiliated.pk],
+        },
+    )
+    assert response.status_code == 302
+    period = SensitivePeriod.objects.get()
+    assert set(period.units.all()) == {city.district_a, city.affiliated}
+    bad = client.post(
+        f"/reports/periods/{period.pk}/edit/",
+        {
+            "name": "x",
+            "start_date": "2026-02-20",
+            "end_date": "2026-02-10",
+            "cutoff": "16:00",
+            "remind_minutes": "60",
+            "units": [city.district_a.pk],
+        },
+    )
+    assert bad.status_code == 400
+    assert client.get("/reports/periods/").status_code == 200
+    assert login(city["liaison_a"]).get("/reports/periods/new/").status_code == 403
+
+
+def test_weekly_pages_and_version_check(city, login):
+    client = login(city["office_head"])
+    week = "2026-01-12"
+    assert client.get(f"/reports/weekly/edit/?week={week}").status_code == 200
+    saved = client.post(
+        "/reports/weekly/edit/",
+        {"week": week, "version": "0", "plan": "下周暗访3家", "summary": "本周完成督查"},
+    )
+    assert saved.status_code == 302
+    stale = client.post(
+        "/reports/weekly/edit/", {"week": week, "version": "0", "plan": "x", "summary": "y"}
+    )
+    assert stale.status_code == 400
+    page = client.get(f"/reports/weekly/{week}/")
+    assert page.status_code == 200 and "下周暗访3家" in page.content.decode()
+    assert login(city["leader"]).get(f"/reports/weekly/{week}/").status_code == 200
+    assert login(city["liaison_a"]).get(f"/reports/weekly/{week}/").status_code == 403
+    assert login(city["office_head"]).get("/reports/weekly/not-a-date/").status_code == 404
+
+
+def test_list_pages_have_constant_query_counts(city, period, login, django_assert_max_num_queries):
+    from reports.digest import build_digest
+
+    client = login(city["office_head"])
+    submit(city, period, city.district_b, "liaison_b", at(9))
+    with clock(at(16, 30)):
+        build_digest(period, DAY, now=at(16, 30))
+
+    def count(url):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        return len(ctx)
+
+    urls = [
+        "/reports/digests/",
+        "/reports/periods/",
+        f"/reports/daily/board/?period={period.pk}&day={DAY}",
+    ]
+    before = {u: count(u) for u in urls}
+    for n, unit_day in enumerate([DAY - dt.timedelta(days=1), DAY - dt.timedelta(days=2)]):
+        make_period(city, name=f"期{n}")
+        submit(city, period, city.district_b, "liaison_b", at(10, day=unit_day))
+        with clock(at(16, 30, day=unit_day)):
+            build_digest(period, unit_day, now=at(16, 30, day=unit_day))
+    submit(
+        city,
+        period,
+        city.district_a,
+        "liaison_a",
+        at(10),
+        lines=lines({"safety": "a", "ethics": "b"}),
+    )
+    after = {u: count(u) for u in urls}
+    assert after == before, (before, after)

@@ -9,7 +9,7 @@ from django.db.models import Count, Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views import View
@@ -397,7 +397,10 @@ def _file_links(digest):
                 digest.xlsx.get_absolute_url(),
             )
         )
-    return format_html('<span class="text-nowrap">{}</span>', format_html("".join(links)))
+    return format_html(
+        '<span class="text-nowrap">{}</span>',
+        format_html_join("", "{}", ((link,) for link in links)),
+    )
 
 
 class DigestListView(ObjectListView):
