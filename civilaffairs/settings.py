@@ -335,6 +335,7 @@ SPECTACULAR_SETTINGS = {
         "SourceTypeEnum": "rectification.choices.SourceType",
         "PriorityEnum": "rectification.choices.Priority",
         "ExtensionStateEnum": "rectification.choices.ExtensionState",
+        "LineStatusEnum": "reports.choices.LineStatus",
     },
 }
 

@@ -36,6 +36,7 @@ urlpatterns = [
     path("api/v1/", include("civilaffairs.api.notifications")),
     path("api/v1/", include("inspections.api.urls")),
     path("api/v1/", include("rectification.api.urls")),
+    path("api/v1/", include("reports.api.daily")),
     path("inspections/", include("inspections.urls")),
     path("rectification/", include("rectification.urls")),
     path("reports/", include("reports.urls")),
