@@ -184,7 +184,11 @@ def store_flash_pdf(report_id: int):
         return report.pdf
     content = flash_pdf_bytes(report)
     with transaction.atomic():
-        locked = FlashReport.objects.select_for_update().select_related("pdf").get(pk=report.pk)
+        locked = (
+            FlashReport.objects.select_for_update(of=("self",))
+            .select_related("pdf")
+            .get(pk=report.pk)
+        )
         if locked.version != report.version:
             return None
         if locked.pdf is not None and locked.pdf.description == stamp:

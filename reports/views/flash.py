@@ -9,7 +9,6 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -106,9 +105,11 @@ class FlashListView(ObjectListView):
                 _("Issue"),
                 lambda r: r.issue_label,
                 order_by="serial",
-                html=lambda r: format_html('<span class="text-nowrap">{}</span>', r.issue_label)
-                if r.serial
-                else "—",
+                html=lambda r: (
+                    format_html('<span class="text-nowrap">{}</span>', r.issue_label)
+                    if r.serial
+                    else "—"
+                ),
                 css="d-none d-sm-table-cell",
             ),
             Column("title", _("Title"), lambda r: r.title, order_by="title", link=_link),
@@ -151,7 +152,9 @@ class FlashListView(ObjectListView):
             ),
             Column("drafted_by", _("Drafted by"), lambda r: str(r.created_by), display=False),
             Column("occurred_at", _("Occurred at"), lambda r: r.occurred_at, display=False),
-            Column("distributed_at", _("Distributed at"), lambda r: r.distributed_at, display=False),
+            Column(
+                "distributed_at", _("Distributed at"), lambda r: r.distributed_at, display=False
+            ),
         ]
 
     def decorate_queryset(self, queryset):
@@ -253,7 +256,9 @@ class FlashEditView(RoleRequiredMixin, TemplateView):
                 object=report,
                 form=form,
                 link_groups=[(kind, label, links[kind]) for kind, label in LINK_KINDS],
-                section_fields=[form[n] for n in ("situation", "problems", "causes", "suggestions")],
+                section_fields=[
+                    form[n] for n in ("situation", "problems", "causes", "suggestions")
+                ],
                 deadline=same_day_deadline(report.found_at),
                 saved_at=timezone.localtime(report.updated_at),
             )
@@ -364,11 +369,16 @@ class FlashAutosaveView(RoleRequiredMixin, View):
         report = _visible_report(request, pk, *OFFICE)
         form = FlashEditForm(request.POST)
         status, error = 200, ""
-        if not form.is_valid():
+        if request.POST.get("version", "").strip() not in ("", str(report.version)):
+            # Someone else saved first: say so before anything else (the service would too).
+            status = 409
+            error = gettext(
+                "Someone else saved this report a moment ago. Reload it to see their changes."
+            )
+        elif not form.is_valid():
             status = 400
             error = "；".join(
-                gettext("%(name)s: %(error)s")
-                % {"name": form.fields[name].label or "", "error": e}
+                gettext("%(name)s: %(error)s") % {"name": form.fields[name].label or "", "error": e}
                 if name in form.fields and not form.fields[name].widget.is_hidden
                 else str(e)
                 for name, errors in form.errors.items()
