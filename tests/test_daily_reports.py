@@ -434,3 +434,125 @@ def test_list_pages_have_constant_query_counts(city, period, login, django_asser
     )
     after = {u: count(u) for u in urls}
     assert after == before, (before, after)
+
+
+# --- API -----------------------------------------------------------------------------------
+
+
+def _api_body(period, unit, client_uuid, **extra):
+    return {
+        "period": period.pk,
+        "unit": unit.pk,
+        "day": DAY.isoformat(),
+        "responsible_leader": "王副局长",
+        "nil": True,
+        "client_uuid": client_uuid,
+        **extra,
+    }
+
+
+def test_api_submit_exactly_once_and_409_on_changed_content(city, period, login):
+    import uuid
+
+    client = login(city["liaison_a"])
+    key = str(uuid.uuid4())
+    with clock(at(10)):
+        first = client.post(
+            "/api/v1/daily-reports/",
+            _api_body(period, city.district_a, key),
+            content_type="application/json",
+        )
+        again = client.post(
+            "/api/v1/daily-reports/",
+            _api_body(period, city.district_a, key),
+            content_type="application/json",
+        )
+        changed = client.post(
+            "/api/v1/daily-reports/",
+            _api_body(
+                period,
+                city.district_a,
+                key,
+                nil=False,
+                lines=lines({"safety": "暖气故障"}),
+            ),
+            content_type="application/json",
+        )
+    assert first.status_code == 201, first.content
+    assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+    assert changed.status_code == 409
+    assert DailyReport.objects.count() == 1 and DailyReport.objects.get().nil
+    assert [e.verb for e in timeline_of(DailyReport.objects.get())] == ["submitted"]
+
+
+def test_api_refuses_bad_input_without_500(city, period, login):
+    client = login(city["liaison_a"])
+    with clock(at(10)):
+        for body in (
+            {},
+            {"period": "x"},
+            _api_body(period, city.district_a, "not-a-uuid"),
+            _api_body(period, city.district_a, None, nil=False, lines=[{"bottom_line": "nope"}]),
+            _api_body(period, city.district_b, None),
+        ):
+            response = client.post("/api/v1/daily-reports/", body, content_type="application/json")
+            assert 400 <= response.status_code < 500, (body, response.status_code)
+    assert not DailyReport.objects.exists()
+
+
+def test_api_lists_per_persona_with_constant_queries(city, period, login):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    submit(city, period, city.district_a, "liaison_a", at(10), lines=lines({"safety": "a"}))
+
+    def count(user, url):
+        client = login(city[user])
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(url)
+        assert response.status_code == 200
+        return len(ctx), response.json()
+
+    before, body = count("office_head", "/api/v1/daily-reports/")
+    assert body["count"] == 1
+    submit(city, period, city.district_b, "liaison_b", at(10), lines=lines({"ethics": "b"}))
+    after, body = count("office_head", "/api/v1/daily-reports/")
+    assert body["count"] == 2 and after == before
+    assert count("liaison_a", "/api/v1/daily-reports/")[1]["count"] == 1
+    assert login(city["department"]).get("/api/v1/daily-reports/").status_code == 403
+    assert count("liaison_a", "/api/v1/sensitive-periods/")[1]["count"] == 1
+    assert login(city["liaison_a"]).get("/api/v1/daily-digests/").status_code == 403
+    assert count("leader", "/api/v1/daily-digests/")[1]["count"] == 0
+
+
+def test_api_weekly_and_period_for_the_office(city, login):
+    client = login(city["supervisor"])
+    created = client.post(
+        "/api/v1/sensitive-periods/",
+        {
+            "name": "春节保障期",
+            "start_date": "2026-02-10",
+            "end_date": "2026-02-20",
+            "cutoff": "16:00",
+        },
+        content_type="application/json",
+    )
+    assert created.status_code == 201 and len(created.json()["units"]) == 3
+    weekly = client.post(
+        "/api/v1/weekly-reports/",
+        {"week_start": "2026-01-12", "plan": "计划", "version": 0},
+        content_type="application/json",
+    )
+    assert weekly.status_code == 201 and weekly.json()["version"] == 1
+    stale = client.post(
+        "/api/v1/weekly-reports/",
+        {"week_start": "2026-01-12", "plan": "改", "version": 0},
+        content_type="application/json",
+    )
+    assert stale.status_code == 409
+    assert (
+        login(city["liaison_a"])
+        .post("/api/v1/weekly-reports/", {}, content_type="application/json")
+        .status_code
+        == 403
+    )
