@@ -336,6 +336,7 @@ SPECTACULAR_SETTINGS = {
         "PriorityEnum": "rectification.choices.Priority",
         "ExtensionStateEnum": "rectification.choices.ExtensionState",
         "LineStatusEnum": "reports.choices.LineStatus",
+        "FlashStateEnum": "reports.choices.FlashState",
     },
 }
 

@@ -37,6 +37,7 @@ urlpatterns = [
     path("api/v1/", include("inspections.api.urls")),
     path("api/v1/", include("rectification.api.urls")),
     path("api/v1/", include("reports.api.daily")),
+    path("api/v1/", include("reports.api.urls")),
     path("inspections/", include("inspections.urls")),
     path("rectification/", include("rectification.urls")),
     path("reports/", include("reports.urls")),
