@@ -142,6 +142,12 @@ class Command(BaseCommand):
         from rectification import demo as rectification_demo
 
         rectification_stats = rectification_demo.load()
+        from reports.demo_daily import load_daily
+
+        daily_stats = load_daily()
+        from reports import demo as reports_demo
+
+        flash_stats = reports_demo.load_flash()
         if quiet:
             return
         elapsed = time.monotonic() - started
@@ -152,6 +158,8 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"检查演示数据：{inspection_stats}")
         self.stdout.write(f"整改演示数据：{rectification_stats}")
+        self.stdout.write(f"每日底线报告演示数据：{daily_stats}")
+        self.stdout.write(f"快报演示数据：{flash_stats}")
         self.stdout.write("")
         self.stdout.write(login_table(city.demo_logins(), ("用户名", "角色", "姓名")))
         self.stdout.write("")
