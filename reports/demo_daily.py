@@ -93,7 +93,12 @@ def load_daily() -> dict:
             DailyReport.objects.filter(period=period, day=day).values_list("unit_id", flat=True)
         )
         for index, unit in enumerate(units):
-            roll = rng.random()
+            # Every draw is made whatever happens to the unit, so a second run sees the same
+            # days as the first and files nothing new.
+            roll, abnormal_roll = rng.random(), rng.random()
+            late_minute, hour, minute = rng.randint(5, 50), rng.randint(9, 15), rng.randint(0, 59)
+            line_key = rng.choice(list(ABNORMAL_NOTES))
+            note = rng.choice(ABNORMAL_NOTES[line_key])
             if unit.pk in done:
                 continue
             liaison = _liaison(unit)
@@ -102,16 +107,10 @@ def load_daily() -> dict:
             if roll < 0.08:  # missing
                 stats["missing"] += 1
                 continue
-            if roll < 0.2:
-                moment = _at(day, 16, rng.randint(5, 50))  # late
-            else:
-                moment = _at(day, rng.randint(9, 15), rng.randint(0, 59))
+            moment = _at(day, 16, late_minute) if roll < 0.2 else _at(day, hour, minute)
             if moment > now:
                 continue  # today's afternoon has not happened yet
-            abnormal = {}
-            if rng.random() < 0.15:
-                line = rng.choice(list(ABNORMAL_NOTES))
-                abnormal[line] = rng.choice(ABNORMAL_NOTES[line])
+            abnormal = {line_key: note} if abnormal_roll < 0.15 else {}
             lines = [
                 {
                     "bottom_line": key,
