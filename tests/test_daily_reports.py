@@ -556,3 +556,11 @@ def test_api_weekly_and_period_for_the_office(city, login):
         .status_code
         == 403
     )
+
+
+def test_home_page_tells_a_liaison_whose_unit_has_not_reported(city, period, login):
+    client = login(city["liaison_a"])
+    with clock(at(10)):
+        assert "daily-pending" in client.get("/").content.decode()
+        submit(city, period, city.district_a, "liaison_a", at(10))
+        assert "daily-pending" not in client.get("/").content.decode()

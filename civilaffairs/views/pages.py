@@ -67,6 +67,14 @@ class HomeView(RoleRequiredMixin, TemplateView):
 
             context["todo"] = todo_counts(user)
             context["todo_total"] = sum(n for _block, n in context["todo"])
+        if user.has_role(Role.UNIT_LIAISON):
+            # Units of the liaison that have not filed today's bottom-line report.
+            from reports.daily_querysets import local_today
+            from reports.views.daily import reporting_slots
+
+            context["daily_pending"] = [
+                slot for slot in reporting_slots(user, local_today()) if slot["report"] is None
+            ]
         return context
 
 
