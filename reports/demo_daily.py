@@ -76,8 +76,11 @@ def load_daily() -> dict:
     period = SensitivePeriod.objects.filter(name=PERIOD_NAME).first()
     if period is None:
         with clock(_at(start, 8, 30)), transaction.atomic():
+            # The office names the units that report: those with a liaison to file for them.
+            units = [u for u in services.default_units() if _liaison(u) is not None]
             period = services.period_create(
                 actor=office,
+                units=units or None,
                 name=PERIOD_NAME,
                 start_date=start,
                 end_date=today + dt.timedelta(days=10),

@@ -234,7 +234,7 @@ def digest_data(period: SensitivePeriod, day: dt.date, as_of: dt.datetime) -> di
 
 STATUS_LABELS = {
     "on_time": lambda: _("On time"),
-    "late": lambda: _("Late"),
+    "late": lambda: _("Filed late"),
     "missing": lambda: _("Missing"),
 }
 

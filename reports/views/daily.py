@@ -9,6 +9,7 @@ from django.db.models import Count, Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -330,6 +331,7 @@ class BoardView(RoleRequiredMixin, TemplateView):
         cutoff = cutoff_at(period, day)
         context.update(
             day=day,
+            before_cutoff=timezone.now() < cutoff,
             rows=rows,
             cutoff=cutoff,
             reported=sum(1 for r in rows if r["report"]),
@@ -421,7 +423,11 @@ class DigestListView(ObjectListView):
                 link=lambda d: reverse("reports:digest-detail", args=[d.pk]),
             ),
             Column(
-                "period", _("Sensitive period"), lambda d: d.period.name, order_by="period__name"
+                "period",
+                _("Sensitive period"),
+                lambda d: d.period.name,
+                order_by="period__name",
+                css="d-none d-md-table-cell",
             ),
             Column("reported", _("Reported"), lambda d: d.reported, order_by="reported"),
             Column(
