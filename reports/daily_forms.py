@@ -44,6 +44,7 @@ class PeriodForm(forms.ModelForm):
         self.fields["units"].queryset = default_units()
         if not self.instance.pk:
             self.initial.setdefault("units", list(default_units()))
+            self.initial.setdefault("cutoff", "16:00")
         _bootstrap(self)
 
     def values(self) -> dict:
