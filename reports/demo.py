@@ -51,19 +51,20 @@ def _texts(finding) -> dict:
 
 
 def _plan(today):
-    """(title suffix, found day offset, found hour, steps with their (day offset, hour,
-    minute), recipients)."""
+    """(topic when no finding fits, found day offset and hour when no finding fits, steps,
+    distributed to leaders). A step is (action, minutes after the report's found time) or
+    (action, (days after the found day, hour, minute)) for a fixed clock time."""
     return [
         (
             "消防安全重大隐患",
             -12,
             10,
             [
-                ("submit", 0, 14, 20),
-                ("approve", 0, 16, 5),
-                ("sign_off", 0, 17, 40),
-                ("distribute", 0, 18, 0),
-                ("read", 0, 19, 12),
+                ("submit", 30),
+                ("approve", 50),
+                ("sign_off", 75),
+                ("distribute", 90),
+                ("read", (1, 8, 40)),
             ],
             True,
         ),
@@ -72,22 +73,16 @@ def _plan(today):
             -6,
             21,
             [
-                ("submit", 0, 22, 50),
-                ("approve", 0, 23, 35),
-                ("sign_off", 1, 0, 40),
-                ("distribute", 1, 8, 30),
+                ("submit", 70),
+                ("approve", 110),
+                ("sign_off", (1, 0, 40)),
+                ("distribute", (1, 8, 30)),
             ],
             True,
         ),
-        (
-            "安全出口锁闭",
-            -2,
-            9,
-            [("submit", 0, 11, 0), ("approve", 0, 15, 30), ("sign_off", 0, 16, 10)],
-            False,
-        ),
-        ("燃气管道老化", 0, 8, [("submit", 0, 9, 40)], False),
-        ("电动车违规充电", 0, 9, [("submit", 0, 10, 15), ("return", 0, 11, 5)], False),
+        ("安全出口锁闭", -2, 9, [("submit", 25), ("approve", 55), ("sign_off", 80)], False),
+        ("燃气管道老化", 0, 8, [("submit", 40)], False),
+        ("电动车违规充电", 0, 9, [("submit", 30), ("return", 60)], False),
         ("应急照明损坏", 0, 10, [], False),
     ]
 
@@ -108,18 +103,40 @@ def load_flash() -> dict:
     leaders = [users["leader"], *User.objects.filter(username="leader_tianhe")]
     today = timezone.localdate()
     filed = Finding.objects.exclude(state="draft").select_related("target")
-    # Major findings first; the demo has few, so serious ones fill the remaining reports.
-    majors = list(filed.filter(severity="major").order_by("-found_at", "-pk")[:6])
-    majors += list(filed.filter(severity="serious").order_by("-found_at", "-pk")[: 6 - len(majors)])
+    used: set[int] = set()
+
+    def pick(queryset):
+        """The latest major (else serious) finding not used yet."""
+        for severity in ("major", "serious"):
+            found = (
+                queryset.filter(severity=severity)
+                .exclude(pk__in=used)
+                .order_by("-found_at", "-pk")
+                .first()
+            )
+            if found is not None:
+                used.add(found.pk)
+                return found
+        return None
+
     made = {"reports": 0, "breaches": 0, "pdfs": 0}
     now = timezone.now()
+    zone = timezone.get_current_timezone()
     for index, (topic, offset, hour, steps, to_leaders) in enumerate(_plan(today)):
-        finding = majors[index] if index < len(majors) else None
-        found = _at(today + dt.timedelta(days=offset), hour, 5 + index * 7)
-        if found > now:
-            found = now - dt.timedelta(minutes=30 + index * 5)
+        if any(action == "sign_off" for action, _when in steps):
+            # An issued report tells of a finding of the past: it is dated by that finding.
+            finding = pick(filed.filter(found_at__lt=now - dt.timedelta(days=2)))
+        else:
+            # One in the works is about today's finding, if today has one.
+            finding = pick(filed.filter(found_at__date=today))
+        if finding is not None:
+            found = finding.found_at + dt.timedelta(minutes=20)
+        else:
+            found = _at(today + dt.timedelta(days=offset), hour, 5 + index * 7)
+        if found > now - dt.timedelta(minutes=3):
+            found = max(finding.found_at, now - dt.timedelta(minutes=3)) if finding else now
         title = f"{finding.target.name}{finding.title}" if finding else f"市属养老机构{topic}"
-        with clock(found + dt.timedelta(minutes=25)):
+        with clock(min(found + dt.timedelta(minutes=25), now)):
             report = services.flash_create(
                 actor=users["zxb01"],
                 title=title,
@@ -129,11 +146,15 @@ def load_flash() -> dict:
                 findings=[finding] if finding is not None else [],
                 **_texts(finding),
             )
-        for action, day, h, m in steps:
-            moment = _at(found.astimezone(timezone.get_current_timezone()).date(), h, m)
-            moment += dt.timedelta(days=day)
-            if moment > now:
-                moment = now - dt.timedelta(minutes=1)
+        previous = found + dt.timedelta(minutes=25)
+        for action, when in steps:
+            if isinstance(when, tuple):
+                day, h, m = when
+                moment = _at(found.astimezone(zone).date() + dt.timedelta(days=day), h, m)
+            else:
+                moment = found + dt.timedelta(minutes=when)
+            moment = min(max(moment, previous + dt.timedelta(minutes=1)), now)
+            previous = moment
             with clock(moment):
                 if action == "read":
                     services.flash_mark_read(report=report, actor=users["leader"])

@@ -434,7 +434,10 @@ class FlashDetailView(ObjectDetailView):
         recipients = list(report.recipients.select_related("user").order_by("user__real_name"))
         already = {r.user_id for r in recipients}
         steps = []
+        remaining = [p for p in leaders() if p.pk not in already]
         for name in services.available_steps(report, user):
+            if name == "distribute" and not remaining:
+                continue  # every leader has it: nothing to distribute
             step = services.STEPS[name]
             form = TransitionForm(initial={"version": report.version}, auto_id=f"id_{name}_%s")
             steps.append(
@@ -445,9 +448,7 @@ class FlashDetailView(ObjectDetailView):
                     "needs_note": step.needs_note,
                     "primary": name in PRIMARY_STEPS,
                     "danger": name in DANGER_STEPS,
-                    "leaders": [p for p in leaders() if p.pk not in already]
-                    if name == "distribute"
-                    else [],
+                    "leaders": remaining if name == "distribute" else [],
                 }
             )
         level, status = same_day_status(report)
