@@ -451,6 +451,7 @@ class FlashDetailView(ObjectDetailView):
                     "leaders": remaining if name == "distribute" else [],
                 }
             )
+        steps.sort(key=lambda s: not s["primary"])  # what the reader came for, first
         level, status = same_day_status(report)
         document = linked(report, user)
         stored_pdf = report.pdf if report.pdf_id else None
