@@ -142,7 +142,7 @@ class DailyDigest(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        verbose_name=_("PDF"),
+        verbose_name=_("PDF file"),
     )
     xlsx = models.ForeignKey(
         "civilaffairs.Attachment",
@@ -150,7 +150,7 @@ class DailyDigest(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        verbose_name=_("Excel"),
+        verbose_name=_("Excel workbook"),
     )
 
     objects = DailyDigestQuerySet.as_manager()

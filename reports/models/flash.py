@@ -87,7 +87,7 @@ class FlashReport(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        verbose_name=_("PDF"),
+        verbose_name=_("PDF file"),
     )
     version = models.PositiveIntegerField(default=1)
 
