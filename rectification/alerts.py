@@ -196,7 +196,7 @@ def deadline_scan(day: dt.date | None = None) -> dict[str, int]:
         if level is None:
             continue
         if _alert(order, level, today_, left):
-            sent[level] = sent.get(level, 0) + 1
+            sent[str(level)] = sent.get(str(level), 0) + 1
     return sent
 
 

@@ -89,7 +89,8 @@ def test_page_one_is_not_blank_and_has_the_red_masthead(stored, tmp_path):
     )
     png = next(tmp_path.glob("p*.png"))
     image = Image.open(png).convert("RGB")
-    pixels = list(image.getdata())
+    raw = image.tobytes()
+    pixels = [tuple(raw[i : i + 3]) for i in range(0, len(raw), 3)]
     dark = sum(1 for r, g, b in pixels if r + g + b < 200)
     red = sum(1 for r, g, b in pixels if r > 150 and g < 80 and b < 80)
     assert dark > 500 and red > 200, (dark, red)
