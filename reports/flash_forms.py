@@ -9,6 +9,16 @@ from civilaffairs.models import User
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
 
 
+def _section(label, rows: int) -> forms.CharField:
+    """One of the four body sections of a flash report, autosaved as it is typed."""
+    return forms.CharField(
+        label=label,
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"class": "form-control autosave", "rows": rows}),
+    )
+
+
 class DateTimeLocalInput(forms.DateTimeInput):
     input_type = "datetime-local"
 
@@ -63,30 +73,10 @@ class FlashEditForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"class": "form-control autosave"}),
     )
-    situation = forms.CharField(
-        label=_("Basic situation"),
-        required=False,
-        max_length=20000,
-        widget=forms.Textarea(attrs={"class": "form-control autosave", "rows": 5}),
-    )
-    problems = forms.CharField(
-        label=_("Problems found"),
-        required=False,
-        max_length=20000,
-        widget=forms.Textarea(attrs={"class": "form-control autosave", "rows": 5}),
-    )
-    causes = forms.CharField(
-        label=_("Cause analysis"),
-        required=False,
-        max_length=20000,
-        widget=forms.Textarea(attrs={"class": "form-control autosave", "rows": 4}),
-    )
-    suggestions = forms.CharField(
-        label=_("Opinions and suggestions"),
-        required=False,
-        max_length=20000,
-        widget=forms.Textarea(attrs={"class": "form-control autosave", "rows": 4}),
-    )
+    situation = _section(_("Basic situation"), rows=5)
+    problems = _section(_("Problems found"), rows=5)
+    causes = _section(_("Cause analysis"), rows=4)
+    suggestions = _section(_("Opinions and suggestions"), rows=4)
 
     LINKS = ("findings", "visits", "rectifications")
 
