@@ -26,7 +26,7 @@ class PeriodForm(forms.ModelForm):
     units = forms.ModelMultipleChoiceField(
         label=_("Reporting units"),
         queryset=default_units(),
-        widget=forms.SelectMultiple(attrs={"size": 10}),
+        widget=forms.CheckboxSelectMultiple,
         help_text=_("All district bureaus and affiliated units unless you choose."),
     )
 

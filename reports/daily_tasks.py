@@ -9,7 +9,7 @@ from celery import shared_task
 
 @shared_task(ignore_result=True, acks_late=True)
 def remind_daily_reports():
-    """Every 15 minutes: chase the units that have not reported before the cut-off."""
+    """Every 5 minutes: chase the units that have not reported before the cut-off."""
     from reports.digest import remind_missing
 
     return remind_missing()

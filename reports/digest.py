@@ -43,8 +43,8 @@ from reports.models import DailyDigest, DailyReport, DailyReportLine, SensitiveP
 
 log = logging.getLogger(__name__)
 
-# The scheduled run every 15 minutes must land at least once inside the reminder window.
-SCAN_MINUTES = 15
+# The scheduled run every 5 minutes must land at least once inside the reminder window.
+SCAN_MINUTES = 5
 # Digests are caught up for at most this many past days (a worker that was down over a
 # weekend), never for days before the period was opened in the system.
 CATCH_UP_DAYS = 3

@@ -30,6 +30,12 @@ def test_schedule_to_task_to_notification_row(monkeypatch):
     order = issue(city, deadline=deadline, working_days=None)
     assert [created for _name, created in setup_schedules()] == [True] * len(SCHEDULES)
     assert [created for _name, created in setup_schedules()] == [False] * len(SCHEDULES)
+    # A renamed entry of one of our tasks does not linger beside the new one.
+    stale = PeriodicTask.objects.get(name="rectification: deadline scan hourly")
+    stale.pk, stale.id, stale.name = None, None, "rectification: old name"
+    stale.save()
+    setup_schedules()
+    assert not PeriodicTask.objects.filter(name="rectification: old name").exists()
     scan = PeriodicTask.objects.get(name="rectification: deadline scan hourly")
     assert scan.task == "rectification.tasks.deadline_scan" and scan.enabled
 
