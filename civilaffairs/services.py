@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from civilaffairs import context
 from civilaffairs.choices import OFFICE_ROLES, ROLE_FAMILY, Role
-from civilaffairs.exceptions import PermissionDenied, ServiceError
+from civilaffairs.exceptions import Conflict, PermissionDenied, ServiceError
 from civilaffairs.models import AuditEvent, OrgUnit, RoleAssignment, User
 from civilaffairs.models.org import PATH_STEP
 
@@ -349,3 +349,33 @@ def timeline_of(subject):
     return TimelineEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(type(subject)), object_id=subject.pk
     ).select_related("actor")
+
+
+# --- Workflow steps -------------------------------------------------------------------------
+
+
+def step_lock(model, obj, actor):
+    """The object's row locked for a workflow step, if the actor may see it at all."""
+    locked = model.objects.select_for_update().get(pk=obj.pk)
+    if not model.objects.visible_to(actor).filter(pk=locked.pk).exists():
+        raise PermissionDenied(_("Your role does not allow this action."))
+    return locked
+
+
+def step_check(locked, actor, step, version, *, stale: str, refused: str):
+    """The guard every workflow step shares: the version the actor saw (a stale or unreadable
+    one is a conflict), the states the step starts from, and the actor's role and scope.
+    ``stale`` and ``refused`` are the translated messages, with ``%(state)s`` (and
+    ``%(action)s`` in ``refused``)."""
+    state = locked.get_state_display()
+    if version is not None:
+        try:
+            seen = int(version)
+        except (TypeError, ValueError):
+            seen = None
+        if seen != locked.version:
+            raise Conflict(stale % {"state": state})
+    if locked.state not in step.sources:
+        raise ServiceError(refused % {"state": state, "action": step.label})
+    if not step.allowed(actor, locked):
+        raise PermissionDenied(_("Your role does not allow this action."))

@@ -15,10 +15,10 @@ from django.utils.translation import gettext_lazy
 
 from civilaffairs import workdays
 from civilaffairs.choices import Role
-from civilaffairs.exceptions import Conflict, PermissionDenied, ServiceError
+from civilaffairs.exceptions import PermissionDenied, ServiceError
 from civilaffairs.models import OrgUnit
 from civilaffairs.notifications import queue_timeline
-from civilaffairs.services import audit_record, timeline_add
+from civilaffairs.services import audit_record, step_check, step_lock, timeline_add
 from inspections.services import _next_code
 from rectification.choices import (
     OPEN_STATES,
@@ -266,24 +266,18 @@ def rectification_transition(
     step = STEPS.get(action)
     if step is None:
         raise ServiceError(_("Unknown action."))
-    order = Rectification.objects.select_for_update().get(pk=rectification.pk)
-    if not Rectification.objects.visible_to(actor).filter(pk=order.pk).exists():
-        raise PermissionDenied(_("Your role does not allow this action."))
-    if version is not None and int(version) != order.version:
-        raise Conflict(
-            _(
-                "Someone else acted on this order a moment ago; it is now “%(state)s”. "
-                "Reload and try again."
-            )
-            % {"state": order.get_state_display()}
-        )
-    if order.state not in step.sources:
-        raise ServiceError(
-            _("An order that is “%(state)s” cannot %(action)s.")
-            % {"state": order.get_state_display(), "action": step.label}
-        )
-    if not step.allowed(actor, order):
-        raise PermissionDenied(_("Your role does not allow this action."))
+    order = step_lock(Rectification, rectification, actor)
+    step_check(
+        order,
+        actor,
+        step,
+        version,
+        stale=_(
+            "Someone else acted on this order a moment ago; it is now “%(state)s”. "
+            "Reload and try again."
+        ),
+        refused=_("An order that is “%(state)s” cannot %(action)s."),
+    )
     if step.needs_note and not note.strip():
         raise ServiceError(_("Write a note for this step."), field="note")
     now, before, data = timezone.now(), order.state, {}

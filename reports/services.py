@@ -20,7 +20,7 @@ from civilaffairs.choices import NotificationKind, Role
 from civilaffairs.exceptions import Conflict, PermissionDenied, ServiceError
 from civilaffairs.models import User
 from civilaffairs.notifications import enqueue, holders_of, notify, queue_timeline
-from civilaffairs.services import audit_record, timeline_add
+from civilaffairs.services import audit_record, step_check, step_lock, timeline_add
 from reports.choices import FlashState as S
 from reports.flash_querysets import (
     SAME_DAY_ZONE,
@@ -254,9 +254,7 @@ def flash_update(*, report: FlashReport, actor, version: int | None = None, **fi
     unknown = set(fields) - set(TEXT_FIELDS) - set(TIME_FIELDS) - set(LINK_FIELDS)
     if unknown:
         raise ServiceError(_("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
-    locked = FlashReport.objects.select_for_update().get(pk=report.pk)
-    if not FlashReport.objects.visible_to(actor).filter(pk=locked.pk).exists():
-        raise PermissionDenied(_("Your role does not allow this action."))
+    locked = step_lock(FlashReport, report, actor)
     if not is_flash_office(actor):
         raise PermissionDenied(_("Only the office drafts flash reports."))
     if version is not None and _as_int(version) != locked.version:
@@ -385,26 +383,20 @@ def flash_transition(
     step = STEPS.get(action)
     if step is None:
         raise ServiceError(_("Unknown action."))
-    locked = FlashReport.objects.select_for_update().get(pk=report.pk)
-    if not FlashReport.objects.visible_to(actor).filter(pk=locked.pk).exists():
-        raise PermissionDenied(_("Your role does not allow this action."))
+    locked = step_lock(FlashReport, report, actor)
     if action == "mark_read":
         return _mark_read(locked, actor)
-    if version is not None and _as_int(version) != locked.version:
-        raise Conflict(
-            _(
-                "Someone else acted on this report a moment ago; it is now “%(state)s”. "
-                "Reload and try again."
-            )
-            % {"state": locked.get_state_display()}
-        )
-    if locked.state not in step.sources:
-        raise ServiceError(
-            _("A report that is “%(state)s” cannot %(action)s.")
-            % {"state": locked.get_state_display(), "action": step.label}
-        )
-    if not step.allowed(actor, locked):
-        raise PermissionDenied(_("Your role does not allow this action."))
+    step_check(
+        locked,
+        actor,
+        step,
+        version,
+        stale=_(
+            "Someone else acted on this report a moment ago; it is now “%(state)s”. "
+            "Reload and try again."
+        ),
+        refused=_("A report that is “%(state)s” cannot %(action)s."),
+    )
     note = (note or "").strip()
     if step.needs_note and not note:
         raise ServiceError(_("Write a note for this step."), field="note")

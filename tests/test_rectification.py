@@ -334,3 +334,10 @@ def test_reporting_needs_evidence_of_ones_own(city):
     # Once attached it cannot be attached again.
     with pytest.raises(ServiceError):
         step(issue(city), city["liaison_a"], "request_extension", attachments=[photo])
+
+
+def test_an_unreadable_version_is_a_conflict_and_changes_nothing(city):
+    order = issue(city)
+    with pytest.raises(Conflict):
+        step(order, city["liaison_a"], "acknowledge", version="abc")
+    assert Rectification.objects.get(pk=order.pk).state == S.ISSUED
