@@ -6,3 +6,7 @@ class CivilAffairsConfig(AppConfig):
     name = "civilaffairs"
     verbose_name = _("Foundation")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # Kinds of background job defined by the foundation.
+        from civilaffairs import ledgers  # noqa: F401

@@ -74,6 +74,7 @@ class NotificationKind(models.TextChoices):
     OVERDUE = "overdue", _("Overdue")
     ESCALATION = "escalation", _("Escalation")
     REMINDER = "reminder", _("Reminder")
+    FILE_READY = "file_ready", _("File ready")
 
 
 # Kinds urgent enough for a text message (when the user asked for them).
@@ -94,3 +95,10 @@ class DeliveryStatus(models.TextChoices):
 class WebhookKind(models.TextChoices):
     WECOM = "wecom", _("WeCom group robot")
     DINGTALK = "dingtalk", _("DingTalk group robot")
+
+
+class JobState(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")

@@ -110,6 +110,7 @@ MENU: list[MenuItem] = [
         _("Reports"),
     ),
     MenuItem(_("Notifications"), "notification-list", "bell", tuple(Role.values), _("Messages")),
+    MenuItem(_("My files"), "job-list", "folder2-open", tuple(Role.values), _("Messages")),
     MenuItem(_("Org directory"), "orgunit-list", "diagram-3", DIRECTORY_ROLES, _("Directory")),
     MenuItem(_("Org tree"), "orgunit-tree", "bezier2", DIRECTORY_ROLES, _("Directory")),
     MenuItem(_("Users"), "user-list", "people", DIRECTORY_ROLES, _("Directory")),

@@ -390,3 +390,11 @@ SMS_BACKEND = env_str("SMS_BACKEND", "civilaffairs.sms.LoggingBackend")
 WEBHOOK_TIMEOUT = float(env_str("WEBHOOK_TIMEOUT", "5"))
 # Where links in e-mails and robot messages point (the intranet address of the site).
 SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
+
+# --- Background jobs: large ledgers and briefs ------------------------------------------------
+# A list exports at once up to this many rows; larger exports run in a worker with a progress bar.
+EXPORT_SYNC_LIMIT = env_int("EXPORT_SYNC_LIMIT", 5000)
+# Unfinished jobs one person may have at a time.
+JOBS_MAX_ACTIVE_PER_USER = env_int("JOBS_MAX_ACTIVE_PER_USER", 3)
+# Generated ledgers are removed after this many days (briefs are kept).
+JOBS_EXPORT_KEEP_DAYS = env_int("JOBS_EXPORT_KEEP_DAYS", 7)

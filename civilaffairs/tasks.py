@@ -40,3 +40,19 @@ def purge_unattached_uploads():
     from civilaffairs.files import purge_unattached
 
     return purge_unattached()
+
+
+@shared_task(ignore_result=True)
+def run_job(job_id: int):
+    # Early acknowledgement: the job row is claimed before the work starts, and a worker lost
+    # mid-way leaves the job "running" until the sweep fails it, so it never runs twice.
+    from civilaffairs import jobs
+
+    return jobs.run_job(job_id)
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def sweep_jobs():
+    from civilaffairs import jobs
+
+    return jobs.sweep()

@@ -1,6 +1,7 @@
 from civilaffairs.models.attachments import Attachment
 from civilaffairs.models.audit import AuditEvent
 from civilaffairs.models.calendar import CalendarDay, CalendarYear
+from civilaffairs.models.jobs import BackgroundJob
 from civilaffairs.models.notifications import (
     Delivery,
     Notification,
@@ -14,6 +15,7 @@ from civilaffairs.models.users import RoleAssignment, User
 __all__ = [
     "Attachment",
     "AuditEvent",
+    "BackgroundJob",
     "CalendarDay",
     "CalendarYear",
     "Delivery",

@@ -39,7 +39,7 @@ class Attachment(models.Model):
 
     # Models whose objects may own attachments; each must have visible_to(user). Apps extend
     # this list in their AppConfig.ready().
-    OWNER_MODELS: list[str] = ["civilaffairs.OrgUnit"]
+    OWNER_MODELS: list[str] = ["civilaffairs.OrgUnit", "civilaffairs.BackgroundJob"]
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     file = models.FileField(upload_to=attachment_path, max_length=255)

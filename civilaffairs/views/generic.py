@@ -105,7 +105,7 @@ class ObjectListView(RoleRequiredMixin, VisibleQuerysetMixin, TemplateView):
     page_sizes = (25, 50, 100)
     title = ""
     export_filename = "export"
-    export_limit = 10000  # larger exports are background jobs (ledger feature)
+    export_title = ""  # the ledger's name in file names and on the job page (default: title)
     selectable = False  # rows get checkboxes; "export selected" exports only those
     empty_message = _("Nothing matches the current filters.")
 
@@ -139,15 +139,16 @@ class ObjectListView(RoleRequiredMixin, VisibleQuerysetMixin, TemplateView):
             return self.paginate_by
         return size if size in self.page_sizes else self.paginate_by
 
-    def get(self, request, *args, **kwargs):
+    def filtered_queryset(self):
+        """What the page shows, in the page's order (before pagination)."""
         filterset, queryset = self.get_filterset()
         sort, ordering = self.get_ordering()
-        queryset = queryset.order_by(*ordering)
-        if request.GET.get("export") == "xlsx":
-            selected = [v for v in request.GET.getlist("selected") if v.isdigit()]
-            if selected:
-                queryset = queryset.filter(pk__in=selected)
-            return self.export(queryset)
+        return filterset, sort, queryset.order_by(*ordering)
+
+    def get(self, request, *args, **kwargs):
+        if request.GET.get("export") == "xlsx" and self.export_filename:
+            return self.export_request()
+        filterset, sort, queryset = self.filtered_queryset()
         paginator = Paginator(queryset, self.get_page_size())
         page = paginator.get_page(request.GET.get("page"))
         columns = [c for c in self.get_columns() if c.display]
@@ -175,18 +176,80 @@ class ObjectListView(RoleRequiredMixin, VisibleQuerysetMixin, TemplateView):
         template = self.partial_template_name if request.htmx else self.template_name
         return self.response_class(request=request, template=[template], context=context)
 
-    def export(self, queryset):
-        columns = [c for c in self.get_columns() if c.export]
-        rows = (
-            [c.value(obj) for c in columns]
-            for obj in queryset[: self.export_limit].iterator(chunk_size=2000)
+    def post(self, request, *args, **kwargs):
+        """Confirmed large export: queue it as a background job and show its progress."""
+        from django.contrib import messages
+        from django.shortcuts import redirect
+
+        from civilaffairs.exceptions import ServiceError
+        from civilaffairs.ledgers import ledger_start
+
+        if request.POST.get("export") != "xlsx" or not self.export_filename:
+            return self.http_method_not_allowed(request, *args, **kwargs)
+        try:
+            job = ledger_start(view=self, request=request)
+        except ServiceError as error:
+            messages.error(request, error.message)
+            return redirect(f"{request.path}?{_without(request.GET, 'export')}")
+        return redirect(job.get_absolute_url())
+
+    def export_queryset(self):
+        """The rows of the export: exactly what the list shows, or the ticked ones of it."""
+        _filterset, _sort, queryset = self.filtered_queryset()
+        selected = [v for v in self.request.GET.getlist("selected") if v.isdigit()]
+        if selected:
+            queryset = queryset.filter(pk__in=selected)
+        return queryset
+
+    def export_request(self):
+        """Small exports download at once; a large one asks for confirmation and then runs in
+        the background (a POST of the same URL), so a request never holds a worker for minutes."""
+        from django.conf import settings
+
+        queryset = self.export_queryset()
+        count = queryset.count()
+        if count <= settings.EXPORT_SYNC_LIMIT:
+            return self.export(queryset)
+        from django.shortcuts import render
+
+        return render(
+            self.request,
+            "generic/export_confirm.html",
+            {
+                "title": self.title,
+                "ledger_title": self.get_export_title(),
+                "count": count,
+                "limit": settings.EXPORT_SYNC_LIMIT,
+                "back": f"{self.request.path}?{_without(self.request.GET, 'export')}",
+            },
         )
+
+    def get_export_title(self) -> str:
+        return str(self.export_title or self.title)
+
+    def export_columns(self):
+        return [c for c in self.get_columns() if c.export]
+
+    def export_sheets(self, queryset) -> list:
+        """Further sheets of the ledger (e.g. every order's status history); none by default."""
+        return []
+
+    def export_rows(self, queryset, columns):
+        for obj in queryset.iterator(chunk_size=2000):
+            yield [c.value(obj) for c in columns]
+
+    def export_filename_stamped(self) -> str:
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        return f"{self.export_filename}-{stamp}.xlsx"
+
+    def export(self, queryset):
+        columns = self.export_columns()
         return xlsx_response(
-            f"{self.export_filename}-{stamp}.xlsx",
-            str(self.title),
+            self.export_filename_stamped(),
+            self.get_export_title(),
             [str(c.label) for c in columns],
-            rows,
+            self.export_rows(queryset, columns),
+            sheets=self.export_sheets(queryset),
         )
 
 

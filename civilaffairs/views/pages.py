@@ -234,7 +234,6 @@ class AuditEventListView(ObjectListView):
     title = _("Audit trail")
     export_filename = "audit-trail"
     default_ordering = "-at"
-    export_limit = 100000
     columns = [
         Column("at", _("Time"), lambda e: e.at, order_by="at"),
         Column("actor_name", _("Actor"), lambda e: e.actor_name, order_by="actor_name"),

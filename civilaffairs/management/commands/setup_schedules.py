@@ -34,6 +34,10 @@ SCHEDULES = {
         "reports.daily_tasks.build_daily_digests",
         {"minute": "*/5", "hour": "*"},
     ),
+    "jobs: re-queue lost, fail stuck, remove old ledgers every 5 minutes": (
+        "civilaffairs.tasks.sweep_jobs",
+        {"minute": "*/5", "hour": "*"},
+    ),
     "attachments: purge abandoned uploads at 03:10": (
         "civilaffairs.tasks.purge_unattached_uploads",
         {"minute": "10", "hour": "3"},
