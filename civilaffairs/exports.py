@@ -4,7 +4,7 @@ real dates; rows stream through XlsxWriter's constant-memory mode."""
 
 import datetime as dt
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -26,6 +26,8 @@ class Sheet:
     title: str
     headers: Sequence[str]
     rows: Iterable[Sequence]
+    # How many rows it will have, for a background job's progress bar (asked only there).
+    count: Callable[[], int] | None = None
 
 
 def write_xlsx(target, sheet_title: str, headers: Sequence[str], rows: Iterable[Sequence]):

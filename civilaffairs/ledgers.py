@@ -72,8 +72,6 @@ def list_view_for(job):
 def run_ledger(job, progress):
     view = list_view_for(job)
     queryset = view.export_queryset()
-    total = queryset.count()
-    progress(0, total, _("Writing rows"))
     columns = view.export_columns()
     sheets = [
         Sheet(
@@ -83,6 +81,9 @@ def run_ledger(job, progress):
         ),
         *view.export_sheets(queryset),
     ]
+    # Further sheets (an order's status history) count too, or the bar sits at 100 % for them.
+    total = queryset.count() + sum(s.count() for s in sheets[1:] if s.count is not None)
+    progress(0, total, _("Writing rows"))
     handle = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False)  # noqa: SIM115
     handle.close()
 

@@ -1,5 +1,5 @@
 from django.contrib import messages
-from django.db.models import BooleanField, Count, ExpressionWrapper, Q
+from django.db.models import BooleanField, Count, ExpressionWrapper, OuterRef, Q, Subquery
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -51,6 +51,13 @@ def state_badge(obj):
 
 def severity_badge(finding):
     return badge(SEVERITY_BADGE.get(finding.severity, "secondary"), finding.get_severity_display())
+
+
+def _order_state(finding):
+    from rectification.choices import RectificationState
+
+    state = getattr(finding, "order_state", None)
+    return str(RectificationState(state).label) if state in RectificationState.values else ""
 
 
 def repeat_badge(finding):
@@ -323,11 +330,45 @@ class FindingListView(ObjectListView):
         ),
         Column("description", _("Description"), lambda f: f.description, display=False),
         Column("location", _("Location"), lambda f: f.location, display=False),
+        # Export-only; the values come from export_queryset's annotations.
+        Column("plan", _("Plan"), lambda f: getattr(f, "plan_title", ""), display=False),
+        Column(
+            "transferred_to",
+            _("Transferred to"),
+            lambda f: f.transferred_to.name if f.transferred_to_id else "",
+            display=False,
+        ),
+        Column("closed_at", _("Closed at"), lambda f: f.closed_at, display=False),
+        Column("order", _("Order number"), lambda f: getattr(f, "order_code", ""), display=False),
+        Column("order_state", _("Order state"), _order_state, display=False),
     ]
 
     def decorate_queryset(self, queryset):
         repeated = ExpressionWrapper(Q(repeat_of__isnull=False), output_field=BooleanField())
         return queryset.select_related("target__district").annotate(repeated=repeated)
+
+    def export_queryset(self):
+        """The ledger adds the plan (only where the user may see it: a secret plan stays
+        secret) and the latest order the user may see, as subqueries: none per finding."""
+        from rectification.models import Rectification
+
+        user = self.request.user
+        plan = InspectionPlan.objects.visible_to(user).filter(pk=OuterRef("visit__plan_id"))
+        orders = (
+            Rectification.objects.visible_to(user)
+            .filter(finding=OuterRef("pk"))
+            .order_by("-dispatched_at", "-pk")
+        )
+        return (
+            super()
+            .export_queryset()
+            .select_related("transferred_to")
+            .annotate(
+                plan_title=Subquery(plan.values("title")[:1]),
+                order_code=Subquery(orders.values("code")[:1]),
+                order_state=Subquery(orders.values("state")[:1]),
+            )
+        )
 
 
 class FindingDetailView(ObjectDetailView):

@@ -9,7 +9,8 @@ import uuid
 from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Count, Exists, OuterRef, Prefetch, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
@@ -46,6 +47,7 @@ from rectification.forms import (
     errors_text,
     issue_initial,
 )
+from rectification.ledgers import history_sheet
 from rectification.models import ExtensionRequest, Rectification
 from rectification.todo import todo_blocks
 
@@ -117,11 +119,25 @@ class DeadlineClock:
     def working_days(self, start: dt.date, end: dt.date) -> int:
         if end < start:
             return -self.working_days(end, start)
-        return sum(
-            1
-            for n in range(1, (end - start).days + 1)
-            if self.calendar.is_workday(start + dt.timedelta(days=n))
-        )
+        # A ledger asks for thousands of orders sharing a few deadlines: count each span once.
+        key = (start, end)
+        if key not in self._spans:
+            self._spans[key] = sum(
+                1
+                for n in range(1, (end - start).days + 1)
+                if self.calendar.is_workday(start + dt.timedelta(days=n))
+            )
+        return self._spans[key]
+
+    @cached_property
+    def _spans(self) -> dict:
+        return {}
+
+    def days_overdue(self, order) -> int | None:
+        """Working days an open order is past its deadline today (None when it is not)."""
+        if self.level(order) != "overdue":
+            return None
+        return max(0, self.working_days(order.deadline, self.today))
 
     def remaining(self, order) -> str:
         """For an open order: N working days left, due today, or overdue by N working days."""
@@ -168,6 +184,13 @@ class DeadlineClock:
             provisional,
             status,
         )
+
+
+def _closed_on_time(order):
+    """For a verified order: closed by its deadline (Yes) or after it (No)."""
+    if order.state != "verified" or order.closed_at is None:
+        return None
+    return timezone.localdate(order.closed_at) <= order.deadline
 
 
 def _order_link(order):
@@ -335,7 +358,7 @@ class OrderListView(ObjectListView):
             Column("source", _("Source"), lambda o: o.get_source_type_display(), display=False),
             Column(
                 "finding",
-                _("Finding"),
+                _("Finding number"),
                 lambda o: o.finding.code if o.finding_id and o.finding.code else "",
                 display=False,
             ),
@@ -354,12 +377,47 @@ class OrderListView(ObjectListView):
             Column(
                 "times_returned", _("Times returned"), lambda o: o.times_returned, display=False
             ),
+            Column("days_overdue", _("Working days overdue"), clock.days_overdue, display=False),
+            Column("closed_on_time", _("Closed on time"), _closed_on_time, display=False),
+            Column(
+                "extensions",
+                _("Extensions approved"),
+                lambda o: getattr(o, "extensions_approved", None),
+                display=False,
+            ),
+            Column(
+                "extension_pending",
+                _("Extension awaiting approval"),
+                lambda o: getattr(o, "extension_pending", None),
+                display=False,
+            ),
         ]
 
     def decorate_queryset(self, queryset):
         return queryset.select_related(
             "responsible_unit__district", "supervising_department", "finding", "responsible_person"
         )
+
+    def export_queryset(self):
+        # Only the ledger needs the extension figures: two subqueries, none per order.
+        extensions = ExtensionRequest.objects.filter(rectification=OuterRef("pk"))
+        approved = (
+            extensions.filter(state=ExtensionState.APPROVED)
+            .values("rectification")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return (
+            super()
+            .export_queryset()
+            .annotate(
+                extensions_approved=Coalesce(Subquery(approved), 0),
+                extension_pending=Exists(extensions.filter(state=ExtensionState.PENDING)),
+            )
+        )
+
+    def export_sheets(self, queryset):
+        return [history_sheet(queryset)]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -4,7 +4,8 @@ preview and the PDF. Every change goes through reports.services; these views onl
 input and show the outcome."""
 
 from django.contrib import messages
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -155,7 +156,24 @@ class FlashListView(ObjectListView):
             Column(
                 "distributed_at", _("Distributed at"), lambda r: r.distributed_at, display=False
             ),
+            Column(
+                "findings",
+                _("Linked findings"),
+                lambda r: getattr(r, "finding_count", None),
+                display=False,
+            ),
         ]
+
+    def export_queryset(self):
+        """The ledger counts each report's linked findings the user may see (a subquery)."""
+        from inspections.models import Finding
+
+        links = FlashReport.findings.through.objects.filter(
+            flashreport=OuterRef("pk"),
+            finding__in=Finding.objects.visible_to(self.request.user).values("pk"),
+        )
+        count = links.values("flashreport").annotate(n=Count("pk")).values("n")
+        return super().export_queryset().annotate(finding_count=Coalesce(Subquery(count), 0))
 
     def decorate_queryset(self, queryset):
         return queryset.select_related("signed_by", "created_by").annotate(
