@@ -16,6 +16,7 @@ from civilaffairs.exceptions import ServiceError
 from civilaffairs.models import OrgUnit
 from reports import daily as services
 from reports.choices import LineStatus
+from reports.daily_filtersets import DailyReportApiFilterSet
 from reports.daily_querysets import MANAGE_ROLES, READ_ALL_ROLES
 from reports.models import DailyDigest, DailyReport, DailyReportLine, SensitivePeriod, WeeklyReport
 
@@ -215,7 +216,7 @@ class DailyReportViewSet(
     model = DailyReport
     allowed_roles = (*READ_ALL_ROLES, Role.LEADER, Role.UNIT_LIAISON)
     serializer_class = DailyReportSerializer
-    filterset_fields = ["period", "unit", "day", "late", "nil"]
+    filterset_class = DailyReportApiFilterSet
     ordering_fields = ["day", "submitted_at"]
     ordering = ["-day", "unit__path"]
 

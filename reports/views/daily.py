@@ -28,6 +28,7 @@ from civilaffairs.views.generic import (
 )
 from reports import daily as services
 from reports.choices import LineStatus
+from reports.daily_filtersets import DailyReportFilterSet
 from reports.daily_forms import DailyReportForm, PeriodForm, WeeklyForm
 from reports.daily_querysets import (
     MANAGE_ROLES,
@@ -272,6 +273,140 @@ class DailyFormView(RoleRequiredMixin, TemplateView):
                 )
         return self.render_to_response(
             self.get_context_data(day=day, slots=slots, slot=slot, form=form), status=400
+        )
+
+
+# --- Filed reports (list and ledger) ----------------------------------------------------------
+
+
+def _lines_by_key(report) -> dict:
+    """The report's lines by bottom line, from the prefetched lines (no query)."""
+    if not hasattr(report, "_lines_by_key"):
+        report._lines_by_key = {line.bottom_line: line for line in report.lines.all()}
+    return report._lines_by_key
+
+
+def _line_status(key):
+    def value(report):
+        line = _lines_by_key(report).get(key)
+        return line.get_status_display() if line is not None else ""
+
+    return value
+
+
+def _line_notes(report) -> str:
+    labels = dict(BottomLine.choices)
+    return "；".join(
+        f"{labels.get(key, key)}：{line.note}"
+        for key, line in _lines_by_key(report).items()
+        if line.note
+    )
+
+
+def _abnormal_badges(report):
+    abnormal = [
+        line
+        for line in sorted(_lines_by_key(report).values(), key=lambda x: x.bottom_line)
+        if line.status == LineStatus.ABNORMAL
+    ]
+    if not abnormal:
+        return "—"
+    return format_html_join(
+        " ", "{}", ((badge("danger", line.get_bottom_line_display()),) for line in abnormal)
+    )
+
+
+def _filed_badge(report):
+    if report.late:
+        return badge("danger", gettext("Filed late"))
+    return badge("success", gettext("Filed on time"))
+
+
+class DailyReportListView(ObjectListView):
+    """Every filed daily report the user may see, filtered like the API; its ledger has each
+    bottom line's status and the notes."""
+
+    model = DailyReport
+    allowed_roles = PERIOD_ROLES
+    filterset_class = DailyReportFilterSet
+    title = _("Filed daily reports")
+    export_filename = "daily-reports"
+    default_ordering = "-day"
+    empty_message = _("No daily report matches the current filters.")
+
+    def get_columns(self):
+        board = self.request.user.has_role(*BOARD_ROLES)
+        columns = [
+            Column(
+                "day",
+                _("Day"),
+                lambda r: r.day,
+                order_by="day",
+                link=(
+                    (
+                        lambda r: (
+                            reverse("reports:daily-board")
+                            + f"?period={r.period_id}&day={r.day.isoformat()}"
+                        )
+                    )
+                    if board
+                    else None
+                ),
+            ),
+            Column("unit", _("Unit"), lambda r: r.unit.name, order_by="unit__name"),
+            Column(
+                "district",
+                _("District"),
+                lambda r: r.unit.district.name if r.unit.district_id else "",
+                order_by="unit__district__name",
+                css="d-none d-lg-table-cell",
+            ),
+            Column(
+                "period",
+                _("Sensitive period"),
+                lambda r: r.period.name,
+                order_by="period__name",
+                css="d-none d-md-table-cell",
+            ),
+            Column(
+                "submitted_at",
+                _("Filed at"),
+                lambda r: r.submitted_at,
+                order_by="submitted_at",
+                css="d-none d-sm-table-cell",
+            ),
+            Column("late", _("Filed late"), lambda r: r.late, order_by="late", html=_filed_badge),
+            Column(
+                "nil",
+                _("Nil report"),
+                lambda r: r.nil,
+                order_by="nil",
+                html=lambda r: badge("secondary", gettext("Yes")) if r.nil else "—",
+                css="d-none d-md-table-cell",
+            ),
+            Column(
+                "abnormal", _("Abnormal lines"), lambda r: "", export=False, html=_abnormal_badges
+            ),
+        ]
+        columns += [
+            Column(f"line_{key}", label, _line_status(key), display=False)
+            for key, label in BottomLine.choices
+        ]
+        columns += [
+            Column("notes", _("Notes"), _line_notes, display=False),
+            Column("reporter", _("Reporter"), lambda r: str(r.reporter), display=False),
+            Column(
+                "responsible_leader",
+                _("Responsible leader"),
+                lambda r: r.responsible_leader,
+                display=False,
+            ),
+        ]
+        return columns
+
+    def decorate_queryset(self, queryset):
+        return queryset.select_related("unit__district", "period", "reporter").prefetch_related(
+            Prefetch("lines", queryset=DailyReportLine.objects.order_by("bottom_line"))
         )
 
 
@@ -601,6 +736,7 @@ urlpatterns = [
     path("periods/<int:pk>/edit/", PeriodFormView.as_view(), name="period-edit"),
     path("daily/", DailyFormView.as_view(), name="daily-form"),
     path("daily/board/", BoardView.as_view(), name="daily-board"),
+    path("daily/reports/", DailyReportListView.as_view(), name="daily-report-list"),
     path("daily/lines/<int:pk>/finding/", LineFindingView.as_view(), name="daily-line-finding"),
     path("digests/", DigestListView.as_view(), name="digest-list"),
     path("digests/<int:pk>/", DigestDetailView.as_view(), name="digest-detail"),
