@@ -68,6 +68,27 @@ MENU: list[MenuItem] = [
         _("Rectification"),
     ),
     MenuItem(
+        _("Complaints"),
+        "rectification:complaint-list",
+        "chat-left-text",
+        (Role.SUPERVISOR, Role.OFFICE_HEAD, Role.LEADER, Role.UNIT_LIAISON, Role.DEPARTMENT),
+        _("Complaints and commitments"),
+    ),
+    MenuItem(
+        _("Complaint figures"),
+        "rectification:complaint-figures",
+        "bar-chart",
+        (Role.SUPERVISOR, Role.OFFICE_HEAD, Role.LEADER, Role.UNIT_LIAISON, Role.DEPARTMENT),
+        _("Complaints and commitments"),
+    ),
+    MenuItem(
+        _("Public commitments"),
+        "rectification:commitment-list",
+        "megaphone",
+        (Role.SUPERVISOR, Role.OFFICE_HEAD, Role.LEADER, Role.DEPARTMENT),
+        _("Complaints and commitments"),
+    ),
+    MenuItem(
         _("Flash reports"),
         "reports:flash-list",
         "lightning-charge",

@@ -28,11 +28,15 @@ log = logging.getLogger(__name__)
 
 
 def unit_side(order: Rectification) -> list:
-    """The responsible unit's own liaisons (the nearest ones) and its responsible person."""
-    return [
+    """The responsible unit's own liaisons (the nearest ones) and its responsible person; for
+    an order to a bureau department (a complaint or commitment), the department's staff."""
+    people = [
         *notes.holders_over(order.responsible_unit, Role.UNIT_LIAISON, nearest=True),
         order.responsible_person,
     ]
+    if order.responsible_unit.kind == "department":
+        people += notes.holders_over(order.responsible_unit, Role.DEPARTMENT, nearest=True)
+    return people
 
 
 def verifiers(order: Rectification) -> list:

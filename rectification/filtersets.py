@@ -8,8 +8,19 @@ from django.utils.translation import gettext_lazy as _
 
 from civilaffairs.filtersets import SubtreeFilter, visible_districts, visible_units, yes_no_filter
 from civilaffairs.workdays import add_working_days
-from rectification.choices import ExtensionState, RectificationState, SourceType
-from rectification.models import ExtensionRequest, Rectification
+from rectification.choices import (
+    OPEN_STATES,
+    CommitmentStanding,
+    ComplaintChannel,
+    ComplaintDomain,
+    ComplaintNature,
+    ComplaintState,
+    ExtensionState,
+    RectificationState,
+    Satisfaction,
+    SourceType,
+)
+from rectification.models import Commitment, Complaint, ExtensionRequest, Rectification
 
 
 class OverdueLevel:
@@ -125,3 +136,163 @@ class ExtensionRequestFilterSet(django_filters.FilterSet):
     class Meta:
         model = ExtensionRequest
         fields = ["state", "rectification"]
+
+class ComplaintFilterSet(django_filters.FilterSet):
+    """The complaint list, the figures page's drill-down and the API share it: a figure's
+    link is a query of these filters."""
+
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    channel = django_filters.ChoiceFilter(
+        choices=ComplaintChannel.choices, label=_("Channel"), empty_label=_("All")
+    )
+    domain = django_filters.ChoiceFilter(
+        choices=ComplaintDomain.choices, label=_("Domain"), empty_label=_("All")
+    )
+    nature = django_filters.ChoiceFilter(
+        choices=ComplaintNature.choices, label=_("Nature"), empty_label=_("All")
+    )
+    state = django_filters.MultipleChoiceFilter(choices=ComplaintState.choices, label=_("State"))
+    unit = SubtreeFilter(
+        field_name="order__responsible_unit",
+        queryset=lambda r: visible_units(r),
+        label=_("Handling unit (and below)"),
+        empty_label=_("All"),
+    )
+    district = django_filters.ModelChoiceFilter(
+        queryset=visible_districts,
+        method="filter_district",
+        label=_("District"),
+        empty_label=_("All"),
+    )
+    overdue = yes_no_filter(method="filter_overdue", label=_("Overdue"))
+    received_from = django_filters.DateFilter(
+        field_name="received_at", lookup_expr="date__gte", label=_("Received from")
+    )
+    received_to = django_filters.DateFilter(
+        field_name="received_at", lookup_expr="date__lte", label=_("Received to")
+    )
+    satisfaction = django_filters.ChoiceFilter(
+        choices=Satisfaction.choices, label=_("Satisfaction"), empty_label=_("All")
+    )
+    merged = yes_no_filter(method="filter_merged", label=_("Merged duplicates"))
+    replied = yes_no_filter(
+        field_name="reply_on_time", method="filter_isnull_not", label=_("Replied")
+    )
+    replied_on_time = yes_no_filter(field_name="reply_on_time", label=_("Replied on time"))
+    visited = yes_no_filter(method="filter_visited", label=_("Return visit made"))
+    contented = yes_no_filter(method="filter_contented", label=_("Satisfied or basically"))
+
+    class Meta:
+        model = Complaint
+        fields = [
+            "q",
+            "channel",
+            "domain",
+            "nature",
+            "state",
+            "unit",
+            "district",
+            "overdue",
+            "received_from",
+            "received_to",
+            "satisfaction",
+            "merged",
+            "replied",
+            "replied_on_time",
+            "visited",
+            "contented",
+        ]
+
+    def search(self, queryset, name, value):
+        """Number, summary, content, referring body or its number; never the complainant
+        (searching by a masked field would reveal it)."""
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(code__icontains=value)
+            | Q(title__icontains=value)
+            | Q(content__icontains=value)
+            | Q(referring_body__icontains=value)
+            | Q(reference_number__icontains=value)
+        )
+
+    def filter_district(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(district=value) | Q(district__isnull=True, order__responsible_unit__district=value)
+        )
+
+    def filter_overdue(self, queryset, name, value):
+        if value is None:
+            return queryset
+        late = Q(
+            state__in=[ComplaintState.TRIAGED, ComplaintState.REOPENED],
+            order__state__in=list(OPEN_STATES),
+            order__deadline__lt=timezone.localdate(),
+        )
+        return queryset.filter(late) if value else queryset.exclude(late)
+
+    def filter_merged(self, queryset, name, value):
+        if value is None:
+            return queryset
+        method = queryset.filter if value else queryset.exclude
+        return method(state=ComplaintState.MERGED)
+
+    def filter_isnull_not(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.filter(**{f"{name}__isnull": not value})
+
+    def filter_visited(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.exclude(satisfaction="") if value else queryset.filter(satisfaction="")
+
+    def filter_contented(self, queryset, name, value):
+        if value is None:
+            return queryset
+        happy = Q(satisfaction__in=[Satisfaction.SATISFIED, Satisfaction.BASICALLY])
+        return queryset.filter(happy) if value else queryset.exclude(happy)
+
+
+class CommitmentFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    department = django_filters.ModelChoiceFilter(
+        queryset=lambda r: visible_units(r, kind="department"),
+        label=_("Responsible department"),
+        empty_label=_("All"),
+    )
+    standing = django_filters.ChoiceFilter(
+        choices=CommitmentStanding.choices,
+        method="filter_standing",
+        label=_("Standing"),
+        empty_label=_("All"),
+    )
+    public = yes_no_filter(label=_("Published"))
+
+    class Meta:
+        model = Commitment
+        fields = ["q", "department", "standing", "public"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(code__icontains=value) | Q(problem__icontains=value) | Q(promise__icontains=value)
+        )
+
+    def filter_standing(self, queryset, name, value):
+        today = timezone.localdate()
+        open_states = list(OPEN_STATES)
+        if value == CommitmentStanding.FULFILLED:
+            return queryset.filter(order__state=RectificationState.VERIFIED)
+        if value == CommitmentStanding.WITHDRAWN:
+            return queryset.filter(order__state=RectificationState.CANCELLED)
+        if value == CommitmentStanding.OVERDUE:
+            return queryset.filter(order__state__in=open_states, order__deadline__lt=today)
+        if value == CommitmentStanding.IN_PROGRESS:
+            return queryset.filter(order__state__in=open_states, order__deadline__gte=today)
+        return queryset

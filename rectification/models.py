@@ -4,12 +4,23 @@ from django.utils.translation import gettext_lazy as _
 
 from rectification.choices import (
     AlertLevel,
+    ComplaintChannel,
+    ComplaintDomain,
+    ComplaintNature,
+    ComplaintState,
     ExtensionState,
     Priority,
     RectificationState,
+    ReplyTarget,
+    Satisfaction,
     SourceType,
 )
-from rectification.querysets import ExtensionQuerySet, RectificationQuerySet
+from rectification.querysets import (
+    CommitmentQuerySet,
+    ComplaintQuerySet,
+    ExtensionQuerySet,
+    RectificationQuerySet,
+)
 
 
 class Rectification(models.Model):
@@ -27,6 +38,23 @@ class Rectification(models.Model):
         on_delete=models.PROTECT,
         related_name="rectifications",
         verbose_name=_("finding"),
+    )
+    # A complaint or a commitment rides one order: its deadline, alerts and steps.
+    complaint = models.OneToOneField(
+        "rectification.Complaint",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="order",
+        verbose_name=_("complaint"),
+    )
+    commitment = models.OneToOneField(
+        "rectification.Commitment",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="order",
+        verbose_name=_("commitment"),
     )
     title = models.CharField(_("problem"), max_length=200)
     requirements = models.TextField(_("requirements"), blank=True)
@@ -184,3 +212,198 @@ class Alert(models.Model):
 
     def __str__(self):
         return f"{self.rectification.code} {self.level} {self.day}"
+
+
+class Complaint(models.Model):
+    """A public opinion, complaint or referred case (群众意见/投诉/转办件), handled through an
+    order to the unit or department it is assigned to. The complainant's name and phone are
+    personal data: shown masked, revealed only by permission and with an audit record."""
+
+    code = models.CharField(_("number"), max_length=30, unique=True)
+    channel = models.CharField(_("channel"), max_length=20, choices=ComplaintChannel.choices)
+    referring_body = models.CharField(_("referring body"), max_length=100, blank=True)
+    reference_number = models.CharField(_("reference number"), max_length=60, blank=True)
+    complainant_name = models.CharField(_("complainant's name"), max_length=50, blank=True)
+    complainant_phone = models.CharField(_("complainant's phone"), max_length=30, blank=True)
+    consent = models.BooleanField(
+        _("consent to pass on contact details"),
+        default=False,
+        help_text=_(
+            "The complainant agreed that the handling unit may see their name and phone to "
+            "contact them."
+        ),
+    )
+    domain = models.CharField(_("domain"), max_length=30, choices=ComplaintDomain.choices)
+    nature = models.CharField(_("nature"), max_length=20, choices=ComplaintNature.choices)
+    title = models.CharField(_("summary"), max_length=200)
+    content = models.TextField(_("content"))
+    district = models.ForeignKey(
+        "civilaffairs.OrgUnit",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("district concerned"),
+    )
+    received_at = models.DateTimeField(_("received at"), db_index=True)
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("registered by"),
+    )
+    state = models.CharField(
+        _("state"),
+        max_length=20,
+        choices=ComplaintState.choices,
+        default=ComplaintState.RECEIVED,
+        db_index=True,
+    )
+    triaged_at = models.DateTimeField(_("assigned at"), null=True, blank=True)
+    reply_to = models.CharField(
+        _("replied to"), max_length=20, choices=ReplyTarget.choices, blank=True
+    )
+    reply_content = models.TextField(_("reply"), blank=True)
+    replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
+    replied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("replied by"),
+    )
+    # Whether the first reply came by the deadline (later replies after a reopening do not
+    # change it: the on-time rate measures the first answer the public got).
+    reply_on_time = models.BooleanField(_("replied on time"), null=True, blank=True)
+    satisfaction = models.CharField(
+        _("satisfaction"), max_length=20, choices=Satisfaction.choices, blank=True
+    )
+    visited_at = models.DateTimeField(_("return visit at"), null=True, blank=True)
+    times_reopened = models.PositiveSmallIntegerField(_("times reopened"), default=0)
+    closed_at = models.DateTimeField(_("concluded at"), null=True, blank=True)
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="duplicates",
+        verbose_name=_("merged into"),
+    )
+    version = models.PositiveIntegerField(default=1)
+
+    objects = ComplaintQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("complaint")
+        verbose_name_plural = _("complaints")
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            # The natural key of a referred case: a re-import finds it instead of adding it.
+            models.UniqueConstraint(
+                fields=["referring_body", "reference_number"],
+                condition=~models.Q(reference_number=""),
+                name="one_complaint_per_referral",
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "received_at"])]
+
+    def __str__(self):
+        return f"{self.code} {self.title}"
+
+    @property
+    def complainant_name_masked(self) -> str:
+        from civilaffairs.masking import mask_name
+
+        return mask_name(self.complainant_name)
+
+    @property
+    def complainant_phone_masked(self) -> str:
+        from civilaffairs.masking import mask_phone
+
+        return mask_phone(self.complainant_phone)
+
+
+class Commitment(models.Model):
+    """A public commitment (承诺事项): a problem, the department responsible, what it promised
+    and by when, tracked through an order, with milestones and progress updates."""
+
+    code = models.CharField(_("number"), max_length=30, unique=True)
+    problem = models.CharField(_("problem"), max_length=200)
+    department = models.ForeignKey(
+        "civilaffairs.OrgUnit",
+        on_delete=models.PROTECT,
+        related_name="commitments",
+        verbose_name=_("responsible department"),
+    )
+    promise = models.TextField(_("public promise"))
+    public = models.BooleanField(
+        _("published"), default=True, help_text=_("Shown on the public commitments page.")
+    )
+    created_at = models.DateTimeField(_("made at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    version = models.PositiveIntegerField(default=1)
+
+    objects = CommitmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("commitment")
+        verbose_name_plural = _("commitments")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.code} {self.problem}"
+
+
+class CommitmentMilestone(models.Model):
+    """A step a commitment promises on the way (visible improvement in three months, …)."""
+
+    commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="milestones")
+    title = models.CharField(_("milestone"), max_length=200)
+    due_date = models.DateField(_("due date"))
+    reached_at = models.DateTimeField(_("reached at"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("milestone")
+        verbose_name_plural = _("milestones")
+        ordering = ["due_date", "id"]
+
+    def __str__(self):
+        return f"{self.due_date} {self.title}"
+
+
+class CommitmentProgress(models.Model):
+    """A progress update on a commitment, as it will read on the public page."""
+
+    commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="progress")
+    at = models.DateTimeField(_("time"), auto_now_add=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+    )
+    content = models.TextField(_("progress"))
+    milestone = models.ForeignKey(
+        CommitmentMilestone,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("milestone"),
+    )
+
+    class Meta:
+        verbose_name = _("progress update")
+        verbose_name_plural = _("progress updates")
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"{self.commitment.code} {self.at:%Y-%m-%d}"

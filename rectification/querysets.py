@@ -34,3 +34,45 @@ class ExtensionQuerySet(VisibleQuerySet):
         from rectification.models import Rectification
 
         return self.filter(rectification__in=Rectification.objects.visible_to(user).values("pk"))
+
+
+class ComplaintQuerySet(VisibleQuerySet):
+    def counted(self):
+        """Cases that count in figures: a duplicate merged into another is not a case."""
+        return self.exclude(state="merged")
+
+    def visible_to(self, user):
+        """The office and city leaders see every complaint; a district leader those of the
+        district or handled in it; the unit or department handling a case sees it through its
+        order. Inspectors, auditors and system administrators see none."""
+        from rectification.models import Rectification
+
+        if not _active(user):
+            return self.none()
+        if city_wide(user):
+            return self.all()
+        if not user.has_role(Role.LEADER, Role.UNIT_LIAISON, Role.DEPARTMENT):
+            return self.none()
+        handled = Rectification.objects.visible_to(user).filter(complaint__isnull=False)
+        condition = Q(pk__in=handled.values("complaint_id"))
+        leader = _leader_scope_q(user, "district__")
+        if leader is not None:
+            condition |= leader
+        return self.filter(condition)
+
+
+class CommitmentQuerySet(VisibleQuerySet):
+    def visible_to(self, user):
+        """Inside the system a commitment is seen by whoever sees its order (the office, the
+        leaders, the department responsible); the public page shows published ones to all."""
+        from rectification.models import Rectification
+
+        if not _active(user):
+            return self.none()
+        if city_wide(user):
+            return self.all()
+        orders = Rectification.objects.visible_to(user).filter(commitment__isnull=False)
+        return self.filter(pk__in=orders.values("commitment_id"))
+
+    def published(self):
+        return self.filter(public=True).exclude(order__state="cancelled")

@@ -40,8 +40,12 @@ def _in_scope(unit: OrgUnit | None, scopes) -> bool:
 
 
 def is_unit_side(actor, order: Rectification) -> bool:
-    """The responsible unit's liaison (of it or of a unit above it)."""
-    return _in_scope(order.responsible_unit, actor.scopes_for(Role.UNIT_LIAISON))
+    """The responsible unit's liaison (of it or of a unit above it); when the responsible unit
+    is a bureau department (a complaint or a commitment assigned to it), its staff."""
+    unit = order.responsible_unit
+    if _in_scope(unit, actor.scopes_for(Role.UNIT_LIAISON)):
+        return True
+    return unit.kind == "department" and _in_scope(unit, actor.scopes_for(Role.DEPARTMENT))
 
 
 def is_verifier(actor, order: Rectification) -> bool:
@@ -149,6 +153,11 @@ def liaison_serves(person, unit) -> bool:
 
 _NO_PENDING = object()
 
+# Steps that an order's source takes through its own workflow, never directly on the order,
+# so the two cannot disagree: a complaint's order is cancelled when the complaint is merged
+# and reopened when a return visit finds the complainant unsatisfied.
+SOURCE_STEPS = {SourceType.COMPLAINT: frozenset({"cancel", "reopen"})}
+
 
 def available_steps(order: Rectification, actor, pending_extension=_NO_PENDING) -> list[str]:
     """The steps ``actor`` may take on ``order`` now, judged as rectification_transition will:
@@ -166,6 +175,8 @@ def available_steps(order: Rectification, actor, pending_extension=_NO_PENDING) 
         if name in ("approve_extension", "reject_extension") and pending_extension is None:
             continue
         if name == "request_extension" and pending_extension is not None:
+            continue
+        if name in SOURCE_STEPS.get(order.source_type, ()):
             continue
         names.append(name)
     return names
@@ -189,6 +200,8 @@ def rectification_issue(
     responsible_person=None,
     priority: str | None = None,
     source_type: str = SourceType.FINDING,
+    complaint=None,
+    commitment=None,
 ) -> Rectification:
     """Dispatch an order. The clock starts now, at dispatch — not when the unit signs."""
     if actor is not None and not actor.has_role(Role.SUPERVISOR, Role.OFFICE_HEAD):
@@ -217,6 +230,8 @@ def rectification_issue(
         code=_next_code(Rectification, "ZG"),
         source_type=source_type,
         finding=finding,
+        complaint=complaint,
+        commitment=commitment,
         title=title,
         requirements=requirements,
         responsible_unit=responsible_unit,
@@ -257,16 +272,25 @@ def rectification_transition(
     new_deadline: dt.date | None = None,
     responsible_unit: OrgUnit | None = None,
     attachments=(),
+    working_days: int | None = None,
+    by_source: bool = False,
 ) -> Rectification:
     """Every step of an order, guarded. Refused steps raise and change nothing.
 
     ``attachments`` are files the actor uploaded beforehand (not yet attached to anything);
     they become the order's and are listed on this step's timeline entry. Reporting a
-    rectification needs at least one (the evidence)."""
+    rectification needs at least one (the evidence). A reopening given ``working_days``
+    restarts the clock from now. ``by_source`` marks a step taken by the workflow of the
+    order's source (see SOURCE_STEPS)."""
     step = STEPS.get(action)
     if step is None:
         raise ServiceError(_("Unknown action."))
     order = step_lock(Rectification, rectification, actor)
+    if action in SOURCE_STEPS.get(order.source_type, ()) and not by_source:
+        raise ServiceError(
+            _("This order follows its complaint: %(action)s it from the complaint's page.")
+            % {"action": step.label}
+        )
     step_check(
         order,
         actor,
@@ -305,6 +329,12 @@ def rectification_transition(
         order.responsible_unit, order.responsible_person = responsible_unit, None
     elif action == "reopen":
         order.closed_at = order.closed_by = None
+        if working_days:
+            computed = compute_deadline(now, working_days)
+            data["deadline"] = [order.deadline.isoformat(), computed.date.isoformat()]
+            order.deadline, order.deadline_provisional = computed.date, computed.provisional
+            # Counted from the reopening, not from dispatch: nothing to recompute from later.
+            order.deadline_working_days = None
     elif action == "request_extension":
         if new_deadline is None or new_deadline <= order.deadline:
             raise ServiceError(

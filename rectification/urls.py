@@ -1,5 +1,10 @@
-from rectification.views import orders, scorecards
+from rectification.views import commitments, complaints, orders, scorecards
 
 app_name = "rectification"
 
-urlpatterns = [*orders.urlpatterns, *scorecards.urlpatterns]
+urlpatterns = [
+    *orders.urlpatterns,
+    *scorecards.urlpatterns,
+    *complaints.urlpatterns,
+    *commitments.urlpatterns,
+]
