@@ -135,6 +135,13 @@ MENU: list[MenuItem] = [
     MenuItem(_("Org directory"), "orgunit-list", "diagram-3", DIRECTORY_ROLES, _("Directory")),
     MenuItem(_("Org tree"), "orgunit-tree", "bezier2", DIRECTORY_ROLES, _("Directory")),
     MenuItem(_("Users"), "user-list", "people", DIRECTORY_ROLES, _("Directory")),
+    MenuItem(
+        _("Data import"),
+        "imports:index",
+        "file-earmark-arrow-up",
+        (Role.SYSADMIN, Role.SUPERVISOR, Role.OFFICE_HEAD),  # the roles of the importers
+        _("Directory"),
+    ),
     MenuItem(_("Audit trail"), "audit-list", "journal-text", (Role.AUDITOR,), _("Security")),
     MenuItem(_("System administration"), "admin:index", "gear", (Role.SYSADMIN,), _("Security")),
     MenuItem(_("API documentation"), "api-docs", "code-square", DIRECTORY_ROLES, _("Help")),

@@ -239,6 +239,8 @@ WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [
     "map",
 ]
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)
+# Data rows one Excel import file may hold (civilaffairs.imports).
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 5000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
