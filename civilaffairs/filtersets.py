@@ -56,10 +56,36 @@ class OrgUnitFilterSet(django_filters.FilterSet):
         field_name="", queryset=lambda request: visible_units(request), label=_("Within unit")
     )
     active = yes_no_filter(label=_("Active"))
+    visited_from = django_filters.DateFilter(method="filter_visited", label=_("Inspected from"))
+    visited_to = django_filters.DateFilter(method="filter_visited", label=_("Inspected until"))
 
     class Meta:
         model = OrgUnit
-        fields = ["q", "kind", "institution_type", "district", "within", "active"]
+        fields = [
+            "q",
+            "kind",
+            "institution_type",
+            "district",
+            "within",
+            "active",
+            "visited_from",
+            "visited_to",
+        ]
+
+    def filter_visited(self, queryset, name, value):
+        """Units with a submitted inspection visit (one the user may see) in the period: the
+        targets an inspection covered. Both bounds are applied together, once."""
+        data = self.form.cleaned_data
+        if name == "visited_to" and data.get("visited_from"):
+            return queryset  # applied with visited_from
+        from inspections.models import Visit
+
+        visits = Visit.objects.visible_to(self.request.user).filter(state="submitted")
+        if data.get("visited_from"):
+            visits = visits.filter(scheduled_date__gte=data["visited_from"])
+        if data.get("visited_to"):
+            visits = visits.filter(scheduled_date__lte=data["visited_to"])
+        return queryset.filter(pk__in=visits.values("target_id"))
 
     def search(self, queryset, name, value):
         value = value.strip()

@@ -24,6 +24,12 @@ class MenuItem:
 MENU: list[MenuItem] = [
     MenuItem(_("Home"), "home", "house", tuple(Role.values)),
     MenuItem(
+        _("Leadership dashboard"),
+        "reports:dashboard",
+        "speedometer2",
+        (Role.LEADER, Role.OFFICE_HEAD, Role.SUPERVISOR),
+    ),
+    MenuItem(
         _("Inspection plans"),
         "inspections:plan-list",
         "clipboard-check",

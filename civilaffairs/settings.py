@@ -400,3 +400,8 @@ EXPORT_SYNC_LIMIT = env_int("EXPORT_SYNC_LIMIT", 5000)
 JOBS_MAX_ACTIVE_PER_USER = env_int("JOBS_MAX_ACTIVE_PER_USER", 3)
 # Generated ledgers are removed after this many days (briefs are kept).
 JOBS_EXPORT_KEEP_DAYS = env_int("JOBS_EXPORT_KEEP_DAYS", 7)
+
+# --- Leadership dashboard -------------------------------------------------------------------
+# Figures older than this (seconds) are recomputed when the page is opened; a task refreshes
+# the dashboards people looked at recently in the background.
+DASHBOARD_MAX_AGE = env_int("DASHBOARD_MAX_AGE", 600)

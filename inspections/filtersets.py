@@ -4,7 +4,7 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from civilaffairs.choices import BottomLine
+from civilaffairs.choices import BottomLine, InstitutionType, OrgKind
 from civilaffairs.filtersets import (
     SubtreeFilter,
     visible_districts,
@@ -101,6 +101,14 @@ class FindingFilterSet(django_filters.FilterSet):
         label=_("Unit (and below)"),
         empty_label=_("All"),
     )
+    target_kind = django_filters.ChoiceFilter(
+        field_name="target__kind", choices=OrgKind.choices, label=_("Unit kind")
+    )
+    institution_type = django_filters.ChoiceFilter(
+        field_name="target__institution_type",
+        choices=InstitutionType.choices,
+        label=_("Institution type"),
+    )
     category = django_filters.ChoiceFilter(choices=Category.choices, label=_("Category"))
     bottom_line = django_filters.ChoiceFilter(choices=BottomLine.choices, label=_("Bottom line"))
     severity = django_filters.ChoiceFilter(choices=Severity.choices, label=_("Severity"))
@@ -119,6 +127,8 @@ class FindingFilterSet(django_filters.FilterSet):
             "plan",
             "district",
             "unit",
+            "target_kind",
+            "institution_type",
             "category",
             "bottom_line",
             "severity",

@@ -2,7 +2,7 @@ import datetime as dt
 
 import django_filters
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -68,6 +68,13 @@ class RectificationFilterSet(django_filters.FilterSet):
     deadline_to = django_filters.DateFilter(
         field_name="deadline", lookup_expr="lte", label=_("Deadline to")
     )
+    dispatched_from = django_filters.DateFilter(
+        field_name="dispatched_at", lookup_expr="date__gte", label=_("Dispatched from")
+    )
+    dispatched_to = django_filters.DateFilter(
+        field_name="dispatched_at", lookup_expr="date__lte", label=_("Dispatched to")
+    )
+    closed_on_time = yes_no_filter(method="filter_closed_on_time", label=_("Closed on time"))
     overdue = yes_no_filter(method="filter_overdue", label=_("Overdue"))
     overdue_level = django_filters.ChoiceFilter(
         choices=OverdueLevel.choices,
@@ -90,6 +97,9 @@ class RectificationFilterSet(django_filters.FilterSet):
             "department",
             "deadline_from",
             "deadline_to",
+            "dispatched_from",
+            "dispatched_to",
+            "closed_on_time",
             "overdue",
             "overdue_level",
             "pending_extension",
@@ -104,6 +114,14 @@ class RectificationFilterSet(django_filters.FilterSet):
             | Q(title__icontains=value)
             | Q(responsible_unit__name__icontains=value)
         )
+
+    def filter_closed_on_time(self, queryset, name, value):
+        """Verified orders closed on or before their deadline (local date), or the others."""
+        if value is None:
+            return queryset
+        verified = queryset.filter(state=RectificationState.VERIFIED)
+        on_time = Q(closed_at__date__lte=F("deadline"))
+        return verified.filter(on_time) if value else verified.exclude(on_time)
 
     def filter_overdue(self, queryset, name, value):
         if value is None:
@@ -136,6 +154,7 @@ class ExtensionRequestFilterSet(django_filters.FilterSet):
     class Meta:
         model = ExtensionRequest
         fields = ["state", "rectification"]
+
 
 class ComplaintFilterSet(django_filters.FilterSet):
     """The complaint list, the figures page's drill-down and the API share it: a figure's

@@ -19,3 +19,11 @@ def flash_watchdog():
     from reports.services import watchdog
 
     return watchdog()
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def refresh_dashboards():
+    """Recompute the dashboards looked at recently (only writes snapshots: safe to rerun)."""
+    from reports.dashboard import refresh_snapshots
+
+    return refresh_snapshots()

@@ -1,5 +1,5 @@
-from reports.views import daily, flash
+from reports.views import daily, dashboard, flash
 
 app_name = "reports"
 
-urlpatterns = [*flash.urlpatterns, *daily.urlpatterns]
+urlpatterns = [*flash.urlpatterns, *daily.urlpatterns, *dashboard.urlpatterns]

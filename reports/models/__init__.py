@@ -5,12 +5,14 @@ from reports.models.daily import (
     SensitivePeriod,
     WeeklyReport,
 )
+from reports.models.dashboard import DashboardSnapshot
 from reports.models.flash import FlashRecipient, FlashReport, FlashSerial
 
 __all__ = [
     "DailyDigest",
     "DailyReport",
     "DailyReportLine",
+    "DashboardSnapshot",
     "FlashRecipient",
     "FlashReport",
     "FlashSerial",

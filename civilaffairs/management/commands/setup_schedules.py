@@ -38,6 +38,10 @@ SCHEDULES = {
         "civilaffairs.tasks.sweep_jobs",
         {"minute": "*/5", "hour": "*"},
     ),
+    "reports: refresh the dashboards people look at every 5 minutes": (
+        "reports.tasks.refresh_dashboards",
+        {"minute": "*/5", "hour": "*"},
+    ),
     "attachments: purge abandoned uploads at 03:10": (
         "civilaffairs.tasks.purge_unattached_uploads",
         {"minute": "10", "hour": "3"},
