@@ -643,25 +643,10 @@ def _daily_figures(user, filters: Filters, today: dt.date) -> dict:
             hint=_("Reporting units × days of sensitive periods in the period, up to today."),
         )
     }
-    try:
-        from reports.daily_filtersets import DailyReportFilterSet  # the ledger's list page
+    from reports.daily_filtersets import DailyReportFilterSet
 
-        reverse("reports:daily-report-list")
-    except Exception:  # the list page is not installed: count without a link
-        received = DailyReport.objects.visible_to(user).filter(
-            day__gte=filters.since, day__lte=last
-        )
-        if filters.district_id:
-            received = received.filter(unit__district_id=filters.district_id)
-        figures["daily_received"] = Figure(
-            "daily_received", _("Daily reports received"), received.count()
-        )
-        figures["daily_late"] = Figure(
-            "daily_late", _("Filed late"), received.filter(late=True).count()
-        )
-        return {"figures": figures}
     reports = _Lister(user, "reports:daily-report-list", DailyReport, DailyReportFilterSet)
-    params = {"since": filters.since.isoformat(), "until": last.isoformat()}
+    params = {"day_from": filters.since.isoformat(), "day_to": last.isoformat()}
     if filters.district_id:
         params["district"] = str(filters.district_id)
     figures["daily_received"] = reports.figure(
@@ -669,6 +654,9 @@ def _daily_figures(user, filters: Filters, today: dt.date) -> dict:
     )
     figures["daily_late"] = reports.figure(
         "daily_late", _("Filed late"), {**params, "status": "late"}
+    )
+    figures["daily_abnormal"] = reports.figure(
+        "daily_abnormal", _("Reports with an abnormal line"), {**params, "status": "abnormal"}
     )
     return {"figures": figures}
 

@@ -13,7 +13,8 @@ from inspections import services as inspections
 from inspections.models import Finding, Visit
 from rectification.models import Rectification
 from reports import dashboard
-from reports.models import DashboardSnapshot
+from reports.models import DashboardSnapshot, SensitivePeriod
+from tests.daily_data import DAY, at, lines, make_period, submit
 from tests.flash_data import distributed
 from tests.flash_data import finding as bare_finding
 from tests.inspection_data import make_plan, walked_visit
@@ -53,6 +54,10 @@ def busy_city(city):
     secret = make_plan(city, targets=[city.inst_b]).visits.get()
     inspections.visit_checkin(actor=city["inspector"], visit=secret, latitude=23.1, longitude=113.2)
     distributed(city)
+    period = make_period(city)
+    submit(city, period, city.district_a, "liaison_a", at(10))
+    submit(city, period, city.district_b, "liaison_b", at(17), lines=lines({"safety": "漏水"}))
+    submit(city, period, city.district_a, "liaison_a", at(11, day=DAY + dt.timedelta(days=1)))
     return city
 
 
@@ -104,6 +109,23 @@ def test_district_leader_does_not_count_what_they_may_not_see(busy_city):
     assert city.district_b.name not in names
     # The draft finding of the secret visit in progress is in nobody's district figures.
     assert all(row.label != city.inst_b.name for row in district.repeats)
+
+
+def test_daily_report_figures(busy_city):
+    city = busy_city
+    user = city["leader"]
+    board = dashboard.build_dashboard(user, dashboard.parse_filters(user, {"preset": "year"})[0])
+    f = board.figures
+    reporting_units = SensitivePeriod.objects.get().units.count()
+    assert f["daily_expected"].value == reporting_units * 7
+    assert f["daily_received"].value == 3 and f["daily_late"].value == 1
+    assert f["daily_abnormal"].value == 1
+    district = dashboard.build_dashboard(
+        city["leader_a"],
+        dashboard.parse_filters(city["leader_a"], {"preset": "year"})[0],
+    )
+    assert district.figures["daily_received"].value == 2
+    assert district.figures["daily_expected"].value == 7
 
 
 def test_rates_are_shares_of_their_linked_figures(busy_city):
