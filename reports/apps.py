@@ -9,6 +9,7 @@ class ReportsConfig(AppConfig):
     def ready(self):
         self._ready_flash()
         self._ready_daily()
+        from reports import briefs  # noqa: F401 - registers the "brief" background job
 
     def _ready_daily(self):
         from civilaffairs.models import Attachment
