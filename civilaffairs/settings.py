@@ -337,6 +337,13 @@ SPECTACULAR_SETTINGS = {
         "SourceTypeEnum": "rectification.choices.SourceType",
         "PriorityEnum": "rectification.choices.Priority",
         "ExtensionStateEnum": "rectification.choices.ExtensionState",
+        "ComplaintChannelEnum": "rectification.choices.ComplaintChannel",
+        "ComplaintDomainEnum": "rectification.choices.ComplaintDomain",
+        "ComplaintNatureEnum": "rectification.choices.ComplaintNature",
+        "ComplaintStateEnum": "rectification.choices.ComplaintState",
+        "SatisfactionEnum": "rectification.choices.Satisfaction",
+        "ReplyTargetEnum": "rectification.choices.ReplyTarget",
+        "CommitmentStandingEnum": "rectification.choices.CommitmentStanding",
         "LineStatusEnum": "reports.choices.LineStatus",
         "FlashStateEnum": "reports.choices.FlashState",
     },
@@ -384,6 +391,9 @@ SCORECARD_YELLOW_ON_TIME_RATE = env_int("SCORECARD_YELLOW_ON_TIME_RATE", 90)
 SCORECARD_RED_ON_TIME_RATE = env_int("SCORECARD_RED_ON_TIME_RATE", 70)
 SCORECARD_YELLOW_OVERDUE = env_int("SCORECARD_YELLOW_OVERDUE", 1)
 SCORECARD_RED_OVERDUE = env_int("SCORECARD_RED_OVERDUE", 3)
+# Complaints: working days to reply by nature, "nature:days" separated by commas (natures not
+# named keep their defaults: consultation 2, personal 10, attitude 10, suggestion 15, report 15).
+COMPLAINT_DEADLINE_DAYS = env_str("COMPLAINT_DEADLINE_DAYS", "")
 
 # --- Notifications -------------------------------------------------------------------------
 # SMS gateway: the logging backend records what would be sent (the bureau plugs its gateway in

@@ -125,8 +125,17 @@ PLANS = [
 ]
 
 
-@transaction.atomic
 def load(count: int = 84) -> dict:
+    """Orders, then complaints and commitments (each part idempotent on its own)."""
+    from rectification import demo_complaints
+
+    stats = load_orders(count)
+    stats["complaints"] = demo_complaints.load()
+    return stats
+
+
+@transaction.atomic
+def load_orders(count: int = 84) -> dict:
     if Rectification.objects.filter(title__startswith=MARKER).exists():
         return {"skipped": "already loaded"}
     users = {

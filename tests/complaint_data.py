@@ -31,18 +31,18 @@ def act(complaint, actor, action, **kw):
 
 
 def triage(city, complaint, unit=None, **kw):
-    return act(
-        complaint, city["supervisor"], "triage", responsible_unit=unit or city.inst_a, **kw
-    )
+    return act(complaint, city["supervisor"], "triage", responsible_unit=unit or city.inst_a, **kw)
 
 
 def handled(city, complaint, unit=None):
     """Triaged to ``unit`` (inst_a by default), acknowledged and reported by its liaison."""
     complaint = triage(city, complaint, unit=unit)
     order = complaint.order
-    liaison = city["liaison_a"] if order.responsible_unit.path.startswith(
-        city.district_a.path
-    ) else city["liaison_b"]
+    liaison = (
+        city["liaison_a"]
+        if order.responsible_unit.path.startswith(city.district_a.path)
+        else city["liaison_b"]
+    )
     order = step(order, liaison, "acknowledge")
     step(order, liaison, "submit", note="已核查并补发")
     complaint.refresh_from_db()

@@ -88,7 +88,9 @@ def test_an_unsatisfied_return_visit_reopens_the_case_and_its_order_on_the_timel
     liaison = city["liaison_a"]
     order = step(order, liaison, "acknowledge")
     step(order, liaison, "submit")
-    complaint = act(complaint, city["supervisor"], "reply", reply_to="complainant", content="重新核算")
+    complaint = act(
+        complaint, city["supervisor"], "reply", reply_to="complainant", content="重新核算"
+    )
     assert complaint.state == C.REPLIED
     complaint = act(complaint, city["supervisor"], "return_visit", satisfaction="basically")
     assert complaint.state == C.CLOSED
@@ -276,7 +278,9 @@ def test_who_may_reveal(city, client):
     client.force_login(city["liaison_a"])
     response = client.post(api, {"reason": "联系群众"})
     assert response.status_code == 200 and response.json() == {"name": NAME, "phone": PHONE}
-    assert AuditEvent.objects.filter(action="complaint.reveal", actor=city["liaison_a"]).count() == 1
+    assert (
+        AuditEvent.objects.filter(action="complaint.reveal", actor=city["liaison_a"]).count() == 1
+    )
 
 
 # --- Visibility -------------------------------------------------------------------------------
@@ -332,7 +336,9 @@ def test_a_department_assigned_a_case_handles_it_through_the_engine(city):
     order = step(order, city["department"], "acknowledge")
     step(order, city["department"], "submit")
     assert complaints.can_reveal(city["department"], complaint)
-    complaint = act(complaint, city["supervisor"], "reply", reply_to="complainant", content="已答复")
+    complaint = act(
+        complaint, city["supervisor"], "reply", reply_to="complainant", content="已答复"
+    )
     assert complaint.state == C.REPLIED
 
 
@@ -491,9 +497,7 @@ def test_figures_count_cases_and_every_number_lists_its_cases(city, client):
 def test_figures_follow_the_period_and_district_filters(city, client):
     _build_figures_city(city)
     client.force_login(city["supervisor"])
-    page = client.get(
-        reverse("rectification:complaint-figures"), {"district": city.district_b.pk}
-    )
+    page = client.get(reverse("rectification:complaint-figures"), {"district": city.district_b.pk})
     assert page.context["figures"].total.count == 1
     tomorrow = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
     page = client.get(reverse("rectification:complaint-figures"), {"received_from": tomorrow})
