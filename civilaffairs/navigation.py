@@ -102,6 +102,13 @@ MENU: list[MenuItem] = [
         _("Reports"),
     ),
     MenuItem(
+        _("Leadership briefs"),
+        "reports:brief-list",
+        "file-earmark-richtext",
+        (Role.LEADER, Role.OFFICE_HEAD, Role.SUPERVISOR),  # reports.dashboard.DASHBOARD_ROLES
+        _("Reports"),
+    ),
+    MenuItem(
         _("Daily report"),
         "reports:daily-form",
         "calendar-check",

@@ -1,5 +1,5 @@
-from reports.views import daily, dashboard, flash
+from reports.views import briefs, daily, dashboard, flash
 
 app_name = "reports"
 
-urlpatterns = [*flash.urlpatterns, *daily.urlpatterns, *dashboard.urlpatterns]
+urlpatterns = [*flash.urlpatterns, *daily.urlpatterns, *dashboard.urlpatterns, *briefs.urlpatterns]
