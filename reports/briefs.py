@@ -51,14 +51,16 @@ def brief_filters(
     *, owner, preset: str = "", since=None, until=None, district=None
 ) -> dashboard.Filters:
     """The dashboard filters of a requested brief, or a ServiceError in Chinese naming the
-    field. A preset (week, month, quarter, year) wins over dates; without one both dates are
-    needed."""
+    field. A preset (week, month, quarter, year) wins over dates; "custom" (or no preset with
+    a date) needs both dates; nothing at all is this month, as on the dashboard."""
     preset = (preset or "").strip()
     data: dict[str, str] = {}
     if preset and preset != CUSTOM:
         if preset not in dashboard.PRESETS:
             raise ServiceError(_("Choose a period from the list."), field="preset")
         data["preset"] = preset
+    elif preset != CUSTOM and not since and not until:
+        data["preset"] = "month"  # nothing chosen: the dashboard's default
     else:
         if not since or not until:
             field = "since" if not since else "until"
@@ -106,11 +108,17 @@ def period_text(since: str, until: str) -> str:
 
 
 def scope_label(user, filters: dashboard.Filters) -> str:
-    """全市 for someone who sees the whole city, else their districts (or the one chosen)."""
-    from inspections.querysets import city_wide
-
+    """The district chosen, else 全市 for someone who sees the whole city, else their
+    districts."""
     if filters.district_id:
         return filters.district_name
+    return default_scope(user)
+
+
+def default_scope(user) -> str:
+    """The scope of a brief without a district: what the user may see."""
+    from inspections.querysets import city_wide
+
     if city_wide(user):
         return _("Whole city")
     names = list(dashboard.visible_district_units(user).values_list("name", flat=True))
