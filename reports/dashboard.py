@@ -253,7 +253,8 @@ class _Lister:
             .values(field_name)
             .annotate(n=Count("pk", distinct=True))
         )
-        counts = {r[field_name]: r["n"] for r in rows if r[field_name] is not None}
+        # An empty value (a unit without an institution type) has no filter to link to.
+        counts = {r[field_name]: r["n"] for r in rows if r[field_name] not in (None, "")}
         keys = order if order is not None else sorted(counts, key=lambda k: -counts[k])
         out = []
         for value in keys:

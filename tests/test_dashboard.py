@@ -42,6 +42,7 @@ def busy_city(city):
     inspections.visit_submit(actor=city["inspector"], visit=visit)
     bare_finding(city, target=city.inst_b, severity="serious")
     bare_finding(city, target=city.inst_a, severity="general")  # a repeat at inst_a
+    bare_finding(city, target=city.street_a)  # a unit without an institution type
     on_time = issue(city, title="灭火器过期")
     step(on_time, city["liaison_a"], "acknowledge")
     step(on_time, city["liaison_a"], "submit")

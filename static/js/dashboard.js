@@ -9,7 +9,8 @@
 
   function option(spec, type) {
     var horizontal = type === "hbar";
-    var category = { type: "category", data: spec.labels, axisLabel: { interval: 0, fontSize: 11, width: horizontal ? 96 : 60, overflow: "truncate" } };
+    var many = !horizontal && spec.labels.length > 6;
+    var category = { type: "category", data: spec.labels, axisLabel: { interval: horizontal ? 0 : "auto", rotate: many ? 45 : 0, fontSize: 11, width: horizontal ? 96 : 60, overflow: "truncate" } };
     var value = { type: "value", minInterval: 1, axisLabel: { fontSize: 11 } };
     return {
       color: palette,
