@@ -53,7 +53,13 @@ def todo_blocks(user) -> list[Block]:
     """The blocks that apply to the user's roles, in the order a person works through them."""
     visible = Rectification.objects.visible_to(user)
     blocks = []
+    # The unit side, as services.is_unit_side decides it: a liaison's units, and a bureau
+    # department's own orders (a complaint or a commitment assigned to it) for its staff.
     unit_side = _within(user, (Role.UNIT_LIAISON,), "responsible_unit")
+    own_department = _within(user, (Role.DEPARTMENT,), "responsible_unit")
+    if own_department is not None:
+        own_department &= Q(responsible_unit__kind="department")
+        unit_side = own_department if unit_side is None else unit_side | own_department
     if unit_side is not None:
         mine = visible.filter(unit_side)
         blocks.append(

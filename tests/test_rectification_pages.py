@@ -110,7 +110,17 @@ def test_todo_blocks_follow_each_role(city, client):
     assert seen == {"verify": [reported.pk], "extensions": [issued.pk]}
 
     client.force_login(city["department"])  # 社会救助处 supervises inst_a's orders
-    assert blocks(client.get(reverse("rectification:todo"))) == {"verify": [reported.pk]}
+    assert blocks(client.get(reverse("rectification:todo"))) == {
+        "acknowledge": [],
+        "report": [],
+        "verify": [reported.pk],
+    }
+    # An order for the department itself (a complaint or commitment assigned to it) is its
+    # own work to acknowledge, as the service allows.
+    own = issue(city, title="答复群众来电", responsible_unit=city.dept_relief)
+    assert blocks(client.get(reverse("rectification:todo")))["acknowledge"] == [own.pk]
+    step(own, city["department"], "acknowledge")
+    assert blocks(client.get(reverse("rectification:todo")))["report"] == [own.pk]
 
     client.force_login(city["leader"])
     assert blocks(client.get(reverse("rectification:todo"))) == {"overdue": [overdue_b.pk]}
