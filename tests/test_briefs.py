@@ -418,3 +418,32 @@ def test_bench_brief_command(data, tmp_path):
     printed = out.getvalue()
     assert "page(s)" in printed and "cold:" in printed and "warm median of 1:" in printed
     assert (tmp_path / "b.pdf").read_bytes().startswith(b"%PDF-")
+
+
+def _queries(client, url) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def test_list_page_and_api_queries_do_not_grow_with_the_briefs(city, client):
+    user = city["leader"]
+    client.force_login(user)
+
+    def add(n):
+        for i in range(n):
+            params = {"since": "2026-01-01", "until": "2026-01-31"}
+            if i % 2:
+                params["district"] = str((city.district_a if i % 4 == 1 else city.district_b).pk)
+            BackgroundJob.objects.create(owner=user, kind="brief", title=f"b{i}", params=params)
+
+    add(3)
+    for url in (reverse("reports:brief-list"), "/api/v1/briefs/"):
+        _queries(client, url)  # warm caches
+    few = [_queries(client, u) for u in (reverse("reports:brief-list"), "/api/v1/briefs/")]
+    add(15)
+    many = [_queries(client, u) for u in (reverse("reports:brief-list"), "/api/v1/briefs/")]
+    assert few == many
