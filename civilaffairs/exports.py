@@ -80,13 +80,14 @@ def _write_sheet(worksheet, sheet: Sheet, formats, progress, offset: int) -> int
     for col, header in enumerate(headers):
         worksheet.write_string(0, col, str(header), formats["header"])
     worksheet.freeze_panes(1, 0)
+    yes_no = {True: str(_("Yes")), False: str(_("No"))}  # once, not per cell
     row_index = 0
     for row_index, row in enumerate(sheet.rows, start=1):
         for col, value in enumerate(row):
             if value is None or value == "":
                 continue
             if isinstance(value, bool):
-                worksheet.write_string(row_index, col, str(_("Yes") if value else _("No")))
+                worksheet.write_string(row_index, col, yes_no[value])
             elif isinstance(value, dt.datetime):
                 if timezone.is_aware(value):
                     value = timezone.localtime(value)

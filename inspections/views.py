@@ -18,6 +18,7 @@ from civilaffairs.views.generic import (
     ObjectListView,
     RoleRequiredMixin,
     badge,
+    choice_display,
     flag_column,
 )
 from inspections import services
@@ -300,34 +301,32 @@ class FindingListView(ObjectListView):
         Column(
             "bottom_line",
             _("Bottom line"),
-            lambda f: f.get_bottom_line_display(),
+            choice_display("bottom_line"),
             order_by="bottom_line",
         ),
-        Column("category", _("Category"), lambda f: f.get_category_display(), order_by="category"),
+        Column("category", _("Category"), choice_display("category"), order_by="category"),
         Column(
             "severity",
             _("Severity"),
-            lambda f: f.get_severity_display(),
+            choice_display("severity"),
             order_by="severity",
             html=severity_badge,
         ),
         Column(
             "disposition",
             _("Disposition"),
-            lambda f: f.get_disposition_display(),
+            choice_display("disposition"),
             order_by="disposition",
         ),
         Column(
             "repeat",
             _("Repeat problem"),
-            lambda f: gettext("Yes") if f.is_repeat else gettext("No"),
+            lambda f: f.is_repeat,  # 是/否 in the ledger; a badge on the page
             order_by="repeated",
             html=repeat_badge,
         ),
         Column("found_at", _("Found at"), lambda f: f.found_at, order_by="found_at"),
-        Column(
-            "state", _("State"), lambda f: f.get_state_display(), order_by="state", html=state_badge
-        ),
+        Column("state", _("State"), choice_display("state"), order_by="state", html=state_badge),
         Column("description", _("Description"), lambda f: f.description, display=False),
         Column("location", _("Location"), lambda f: f.location, display=False),
         # Export-only; the values come from export_queryset's annotations.

@@ -56,16 +56,16 @@ def _state_reached(verb: str) -> str | None:
     return step.target if step is not None else None
 
 
-def _details(verb: str, data, units: dict) -> str:
+def _details(verb: str, data, units: dict, words: dict) -> str:
     if not isinstance(data, dict):
         return ""
     change = data.get("deadline")
     if verb == "issued" and isinstance(change, str):
-        return gettext("Deadline %(date)s") % {"date": change}
+        return words["deadline"] % {"date": change}
     if isinstance(change, list) and len(change) == 2:
-        return gettext("Deadline %(old)s → %(new)s") % {"old": change[0], "new": change[1]}
+        return words["deadline_change"] % {"old": change[0], "new": change[1]}
     if verb == "request_extension" and data.get("new_deadline"):
-        return gettext("Until %(date)s") % {"date": data["new_deadline"]}
+        return words["until"] % {"date": data["new_deadline"]}
     change = data.get("unit")
     if verb == "reassign" and isinstance(change, list) and len(change) == 2:
         names = [units[pk].name if pk in units else "—" for pk in change]
@@ -80,14 +80,23 @@ def _entries(content_type, pks):
 def history_rows(orders, chunk_size: int = CHUNK):
     """The rows of the sheet for ``orders`` (a queryset, in the ledger's order)."""
     content_type = ContentType.objects.get_for_model(Rectification)
+    # Words translated once, not per row (gettext is slow at a hundred thousand rows).
+    words = {
+        "verbs": {verb: str(label) for verb, label in VERB_LABELS.items()},
+        "states": {state: str(label) for state, label in RectificationState.choices},
+        "system": gettext("system"),
+        "deadline": gettext("Deadline %(date)s"),
+        "deadline_change": gettext("Deadline %(old)s → %(new)s"),
+        "until": gettext("until %(date)s"),
+    }
     batch = []
     for pk, code in orders.values_list("pk", "code").iterator(chunk_size=chunk_size):
         batch.append((pk, code))
         if len(batch) >= chunk_size:
-            yield from _chunk_rows(content_type, batch)
+            yield from _chunk_rows(content_type, batch, words)
             batch = []
     if batch:
-        yield from _chunk_rows(content_type, batch)
+        yield from _chunk_rows(content_type, batch, words)
 
 
 def _reassigned_units(entries) -> dict:
@@ -100,7 +109,7 @@ def _reassigned_units(entries) -> dict:
     return OrgUnit.objects.only("name").in_bulk(ids) if ids else {}
 
 
-def _chunk_rows(content_type, batch):
+def _chunk_rows(content_type, batch, words):
     by_order = defaultdict(list)
     fields = ("object_id", "at", "actor__real_name", "actor__username", "verb", "note", "data")
     entries = list(
@@ -111,25 +120,25 @@ def _chunk_rows(content_type, batch):
     for entry in entries:
         by_order[entry["object_id"]].append(entry)
     units = _reassigned_units(entries)
-    state_labels = dict(RectificationState.choices)
-    system = gettext("system")
+    del entries  # grouped by order now
+    states, verbs = words["states"], words["verbs"]
     for pk, code in batch:
         state = None
         for entry in by_order.get(pk, ()):
             reached = _state_reached(entry["verb"])
             before = after = ""
             if reached is not None:
-                before = str(state_labels[state]) if state in state_labels else ""
-                after = str(state_labels.get(reached, reached))
+                before = states.get(state, "")
+                after = states.get(reached, reached)
                 state = reached
             yield [
                 code,
                 entry["at"],
-                entry["actor__real_name"] or entry["actor__username"] or system,
-                str(VERB_LABELS.get(entry["verb"], entry["verb"])),
+                entry["actor__real_name"] or entry["actor__username"] or words["system"],
+                verbs.get(entry["verb"], entry["verb"]),
                 before,
                 after,
-                _details(entry["verb"], entry["data"], units),
+                _details(entry["verb"], entry["data"], units, words),
                 entry["note"],
             ]
 

@@ -34,6 +34,7 @@ from civilaffairs.views.generic import (
     ObjectListView,
     RoleRequiredMixin,
     badge,
+    choice_display,
 )
 from civilaffairs.workdays import WorkCalendar
 from inspections.models import Finding
@@ -144,6 +145,16 @@ class DeadlineClock:
         level = self.level(order)
         if not level:
             return ""
+        key = (level, order.deadline)
+        if key not in self._texts:  # the text depends on nothing else: translated once
+            self._texts[key] = self._remaining(level, order)
+        return self._texts[key]
+
+    @cached_property
+    def _texts(self) -> dict:
+        return {}
+
+    def _remaining(self, level, order) -> str:
         if level == "overdue":
             late = self.working_days(order.deadline, self.today)
             if late < 1:
@@ -317,7 +328,7 @@ class OrderListView(ObjectListView):
             Column(
                 "priority",
                 _("Priority"),
-                lambda o: o.get_priority_display(),
+                choice_display("priority"),
                 order_by="priority",
                 html=priority_badge,
                 css="d-none d-md-table-cell",
@@ -325,7 +336,7 @@ class OrderListView(ObjectListView):
             Column(
                 "state",
                 _("State"),
-                lambda o: o.get_state_display(),
+                choice_display("state"),
                 order_by="state",
                 html=state_badge,
             ),
@@ -355,7 +366,7 @@ class OrderListView(ObjectListView):
                 ),
                 css="d-none d-md-table-cell",
             ),
-            Column("source", _("Source"), lambda o: o.get_source_type_display(), display=False),
+            Column("source", _("Source"), choice_display("source_type"), display=False),
             Column(
                 "finding",
                 _("Finding number"),

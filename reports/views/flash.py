@@ -25,6 +25,7 @@ from civilaffairs.views.generic import (
     ObjectListView,
     RoleRequiredMixin,
     badge,
+    choice_display,
 )
 from reports import services
 from reports.choices import FlashState
@@ -114,7 +115,7 @@ class FlashListView(ObjectListView):
                 css="d-none d-sm-table-cell",
             ),
             Column("title", _("Title"), lambda r: r.title, order_by="title", link=_link),
-            Column("state", _("State"), lambda r: r.get_state_display(), "state", html=state_badge),
+            Column("state", _("State"), choice_display("state"), "state", html=state_badge),
             Column(
                 "found_at",
                 _("Found at"),
