@@ -207,9 +207,13 @@ def charts(board: dashboard.Dashboard) -> list[dict]:
         if series is None:
             continue
         if kind == "line":
-            svg = svg_charts.line_chart(series, width=640, height=190, empty_text=empty)
+            svg = svg_charts.line_chart(
+                series, width=640, height=190, empty_text=empty, axis_label=_("Problems found")
+            )
         elif kind == "vbar":
-            svg = svg_charts.vertical_bar_chart(series, width=640, height=190, empty_text=empty)
+            svg = svg_charts.vertical_bar_chart(
+                series, width=640, height=190, empty_text=empty, axis_label=_("Orders issued")
+            )
         else:
             svg = svg_charts.horizontal_bar_chart(series, width=320, empty_text=empty)
         out.append({"key": key, "title": series.title, "svg": svg, "wide": wide})

@@ -146,15 +146,19 @@ def _x_labels(rows, xs, y, slot) -> list[str]:
     ]
 
 
-def vertical_bar_chart(series, *, width=480, height=200, empty_text="") -> SafeString:
+def vertical_bar_chart(
+    series, *, width=480, height=200, empty_text="", axis_label=""
+) -> SafeString:
     """Columns with their values on top and the labels under the axis."""
     rows = _rows(series)
     if not rows or not any(row.value for row in rows):
         return _empty(series, width, 60, empty_text)
     ticks = nice_ticks(max(row.value for row in rows))
     left = text_width(str(ticks[-1]), SMALL) + 10
-    bottom, top_pad = 20, 14
+    bottom, top_pad = 20, 24 if axis_label else 14
     body, per_unit = _axes(width, height, left, bottom, ticks, top_pad)
+    if axis_label:  # what the y axis counts, above it
+        body.append(_text(4, SMALL + 1, axis_label, size=SMALL, fill=AXIS))
     slot = (width - 4 - left) / len(rows)
     bar = max(2.0, slot * 0.62)
     xs = []
@@ -174,15 +178,17 @@ def vertical_bar_chart(series, *, width=480, height=200, empty_text="") -> SafeS
     return _svg(width, height, body, series.title)
 
 
-def line_chart(series, *, width=480, height=200, empty_text="") -> SafeString:
+def line_chart(series, *, width=480, height=200, empty_text="", axis_label="") -> SafeString:
     """A line through the points with a dot and the value at each."""
     rows = _rows(series)
     if not rows or not any(row.value for row in rows):
         return _empty(series, width, 60, empty_text)
     ticks = nice_ticks(max(row.value for row in rows))
     left = text_width(str(ticks[-1]), SMALL) + 10
-    bottom, top_pad = 20, 14
+    bottom, top_pad = 20, 24 if axis_label else 14
     body, per_unit = _axes(width, height, left, bottom, ticks, top_pad)
+    if axis_label:  # what the y axis counts, above it
+        body.append(_text(4, SMALL + 1, axis_label, size=SMALL, fill=AXIS))
     slot = (width - 4 - left) / len(rows)
     xs = [left + slot * (n + 0.5) for n in range(len(rows))]
     ys = [height - bottom - row.value * per_unit for row in rows]

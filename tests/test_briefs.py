@@ -402,6 +402,9 @@ def test_charts_are_well_formed_svg_with_escaped_labels(draw):
     )
     empty = str(draw(_series([("安全", 0)]), empty_text="无数据"))
     assert "无数据" in empty
+    if draw is not svg_charts.horizontal_bar_chart:
+        labelled = str(draw(_series([("11-02", 4)]), axis_label="发现问题<数>"))
+        assert "发现问题&lt;数&gt;" in labelled
 
 
 def test_nice_ticks():
