@@ -115,6 +115,7 @@ class FindingFilterSet(django_filters.FilterSet):
     disposition = django_filters.ChoiceFilter(choices=Disposition.choices, label=_("Disposition"))
     state = django_filters.ChoiceFilter(choices=FindingState.choices, label=_("State"))
     repeat = yes_no_filter(method="filter_repeat", label=_("Repeat problem"))
+    filed = yes_no_filter(method="filter_filed", label=_("Filed"))
     since = django_filters.DateFilter(
         field_name="found_at", lookup_expr="date__gte", label=_("From")
     )
@@ -135,9 +136,16 @@ class FindingFilterSet(django_filters.FilterSet):
             "disposition",
             "state",
             "repeat",
+            "filed",
             "since",
             "until",
         ]
+
+    def filter_filed(self, queryset, name, value):
+        """Filed findings (not drafts of a visit still on site), or only the drafts."""
+        if value is None:
+            return queryset
+        return queryset.exclude(state="draft") if value else queryset.filter(state="draft")
 
     def filter_repeat(self, queryset, name, value):
         return queryset if value is None else queryset.repeats(value)

@@ -357,7 +357,8 @@ def build_dashboard(user, filters: Filters, today: dt.date | None = None) -> Das
 
     # Findings.
     findings = _Lister(user, "inspections:finding-list", Finding, FindingFilterSet)
-    in_period = {"since": since, "until": until, **district}
+    # Filed findings only: drafts of a visit still on site are not yet problems found.
+    in_period = {"since": since, "until": until, "filed": "true", **district}
     add(findings.figure("findings", _("Problems found"), in_period))
     add(
         findings.figure(
