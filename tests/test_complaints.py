@@ -578,3 +578,16 @@ def test_list_pages_and_endpoints_run_a_fixed_number_of_queries(city, client):
         small = count_queries(client, url, page_size=25)
         large = count_queries(client, url, page_size=100)
         assert small == large, f"{persona} {url_name}: {small} vs {large}"
+
+
+def test_the_order_page_links_back_to_its_complaint_for_those_who_may_see_it(city, client):
+    complaint = triage(city, register(city))
+    order = Rectification.objects.get(complaint=complaint)
+    url = reverse("rectification:order-detail", args=[order.pk])
+    back = reverse("rectification:complaint-detail", args=[complaint.pk])
+    client.force_login(city["supervisor"])
+    assert back in client.get(url).content.decode()
+    client.force_login(city["leader"])  # the link only where the case itself is visible
+    page = client.get(url)
+    visible = Complaint.objects.visible_to(city["leader"]).filter(pk=complaint.pk).exists()
+    assert (back in page.content.decode()) == visible

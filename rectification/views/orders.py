@@ -525,9 +525,19 @@ class OrderDetailView(ObjectDetailView):
         finding = None
         if order.finding_id:
             finding = Finding.objects.visible_to(user).filter(pk=order.finding_id).first()
+        # A complaint's or a commitment's order links back to it, where the reader may see it.
+        from rectification.models import Commitment, Complaint
+
+        complaint = commitment = None
+        if order.complaint_id:
+            complaint = Complaint.objects.visible_to(user).filter(pk=order.complaint_id).first()
+        if order.commitment_id:
+            commitment = Commitment.objects.visible_to(user).filter(pk=order.commitment_id).first()
         content_type = ContentType.objects.get_for_model(Rectification)
         context.update(
             finding=finding,
+            complaint=complaint,
+            commitment=commitment,
             extensions=extensions,
             pending_extension=pending,
             attachments=Attachment.objects.visible_to(user)
