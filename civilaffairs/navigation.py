@@ -123,6 +123,13 @@ MENU: list[MenuItem] = [
         _("Reports"),
     ),
     MenuItem(
+        _("Filed daily reports"),
+        "reports:daily-report-list",
+        "table",
+        (Role.SUPERVISOR, Role.OFFICE_HEAD, Role.INSPECTOR, Role.LEADER, Role.UNIT_LIAISON),
+        _("Reports"),
+    ),
+    MenuItem(
         _("Daily digests"),
         "reports:digest-list",
         "archive",
@@ -175,4 +182,8 @@ def menu_for(user, path: str) -> list[dict]:
         sections.setdefault(str(item.section), []).append(
             {"label": item.label, "url": url, "icon": item.icon, "active": active}
         )
+    # Only the closest entry is current: /reports/daily/reports/ is not also /reports/daily/.
+    current = [i for items in sections.values() for i in items if i["active"]]
+    for entry in current:
+        entry["active"] = entry is max(current, key=lambda i: len(i["url"]))
     return [{"title": title, "items": items} for title, items in sections.items()]

@@ -502,3 +502,14 @@ def test_bench_ledger_prints_its_figures_and_leaves_the_database_as_it_found_it(
     assert not OrgUnit.objects.filter(code__startswith="BENCH-LEDGER").exists()
     media = Path(settings.MEDIA_ROOT)
     assert not media.exists() or not [p for p in media.rglob("*") if p.is_file()]
+
+
+def test_daily_report_list_is_in_the_menu_as_the_only_current_entry(city, client, daily):
+    from civilaffairs.navigation import menu_for
+
+    for persona in ("liaison_a", "supervisor", "leader_a"):
+        menu = menu_for(city[persona], DAILY)
+        current = [i["url"] for s in menu for i in s["items"] if i["active"]]
+        assert current == [DAILY], persona
+    department = [i["url"] for s in menu_for(city["department"], "/") for i in s["items"]]
+    assert DAILY not in department
