@@ -100,3 +100,17 @@ def test_auditor_filters_and_exports_the_trail(city, client):
     # The export itself is audited.
     exported = AuditEvent.objects.get(action="audit.export", actor=city["auditor"])
     assert exported.ip == "10.1.2.3"  # taken from the request by the middleware
+
+
+def test_changes_holding_lists_and_dicts_are_shown_not_a_500(city, client):
+    audit_record(
+        actor=city["supervisor"],
+        action="flash.distribute",
+        summary="分发",
+        changes={"recipients": [3, 5, 8], "options": {"copy": True}, "state": ["draft", "open"]},
+    )
+    event = AuditEvent.objects.get(action="flash.distribute")
+    text = event.changes_display()
+    assert "3、5、8" in text and "copy=是" in text
+    client.force_login(city["auditor"])
+    assert client.get(reverse("audit-list")).status_code == 200

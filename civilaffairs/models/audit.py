@@ -113,6 +113,10 @@ class AuditEvent(models.Model):
                 return str(_("Yes") if value else _("No"))
             if value is None or value == "":
                 return "—"
+            if isinstance(value, list | tuple):  # e.g. the recipients of a distribution
+                return "、".join(show(key, item) for item in value) or "—"
+            if isinstance(value, dict):
+                return "，".join(f"{k}={show(k, v)}" for k, v in value.items()) or "—"
             return str(choices.get(key, {}).get(value, value))
 
         parts = []
