@@ -112,3 +112,17 @@ def test_list_query_counts_stay_within_the_baseline(baseline_city, client):
     unreachable = [url for url, m in measured.items() if m["persona"] is None]
     assert not unreachable, f"no persona could open: {unreachable}"
     assert len(measured) >= 40
+
+
+def test_no_list_answers_500_for_any_persona(baseline_city, client):
+    """Every persona on every list: allowed, refused or hidden — never a server error."""
+    city = baseline_city
+    errors = []
+    client.raise_request_exception = False
+    for persona in PERSONAS:
+        client.force_login(city[persona])
+        for url in list_urls():
+            status = client.get(url).status_code
+            if status >= 500 or status not in (200, 302, 403, 404):
+                errors.append((persona, url, status))
+    assert not errors
