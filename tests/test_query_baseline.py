@@ -126,3 +126,48 @@ def test_no_list_answers_500_for_any_persona(baseline_city, client):
             if status >= 500 or status not in (200, 302, 403, 404):
                 errors.append((persona, url, status))
     assert not errors
+
+
+def test_no_detail_page_answers_500_for_any_persona(baseline_city, client):
+    """Every kind of object page (up to three of each, plus their API detail), for every
+    persona: shown, refused or hidden — never a server error."""
+    from django.urls import reverse
+
+    from civilaffairs.models import OrgUnit, User
+    from inspections.models import ChecklistTemplate, Finding, InspectionPlan, Visit
+    from rectification.models import Commitment, Complaint, Rectification
+    from reports.models import DailyDigest, FlashReport
+
+    city = baseline_city
+    pages = [
+        (OrgUnit, "orgunit-detail", "/api/v1/org-units/{}/"),
+        (User, "user-detail", "/api/v1/users/{}/"),
+        (InspectionPlan, "inspections:plan-detail", "/api/v1/plans/{}/"),
+        (ChecklistTemplate, "inspections:checklist-detail", "/api/v1/checklists/{}/"),
+        (Visit, "inspections:visit-detail", "/api/v1/visits/{}/"),
+        (Finding, "inspections:finding-detail", "/api/v1/findings/{}/"),
+        (Rectification, "rectification:order-detail", "/api/v1/rectifications/{}/"),
+        (Complaint, "rectification:complaint-detail", "/api/v1/complaints/{}/"),
+        (Commitment, "rectification:commitment-detail", "/api/v1/commitments/{}/"),
+        (FlashReport, "reports:flash-detail", "/api/v1/flash-reports/{}/"),
+        (DailyDigest, "reports:digest-detail", "/api/v1/daily-digests/{}/"),
+        (OrgUnit, "rectification:scorecard-detail", None),
+    ]
+    urls = []
+    for model, name, api in pages:
+        for pk in model._default_manager.order_by("pk").values_list("pk", flat=True)[:3]:
+            urls.append(reverse(name, args=[pk]))
+            if api:
+                urls.append(api.format(pk))
+    assert len(urls) >= 40
+    errors, shown = [], {}
+    client.raise_request_exception = False
+    for persona in PERSONAS:
+        client.force_login(city[persona])
+        for url in urls:
+            status = client.get(url).status_code
+            if status >= 500:
+                errors.append((persona, url, status))
+            shown[url] = shown.get(url, False) or status == 200
+    assert not errors
+    assert all(shown.values()), [u for u, ok in shown.items() if not ok]  # the URLs are real
