@@ -41,7 +41,7 @@ MESSAGES_IGNORE := --ignore 'node_modules/*' --ignore '.venv/*' --ignore 'static
 NO_EMBEDDED_START := DATABASE_URL=postgres://unused@127.0.0.1:1/unused \
 	REDIS_URL=redis://127.0.0.1:1/0
 
-.PHONY: help venv node setup catalog static demo test lint format messages schema stop clean distclean
+.PHONY: help venv node setup catalog static demo test lint format messages schema stop clean distclean bench
 
 help: ## list the targets
 	@echo "五五督查 — make targets:"
@@ -126,6 +126,20 @@ format: $(VENV_STAMP) ## ruff check --fix and ruff format
 messages: $(VENV_STAMP) ## re-extract the zh_Hans catalogs (needs GNU gettext), then translate them
 	$(MANAGE) makemessages -l zh_Hans --no-obsolete $(MESSAGES_IGNORE)
 	$(MANAGE) makemessages -d djangojs -l zh_Hans --no-obsolete $(MESSAGES_IGNORE)
+
+# BENCH_SCALE=small|medium|city seeds the benchmark dataset first (manage.py bench_seed, when
+# that command exists); without it the suite runs on whatever the database holds.
+BENCH_SCALE ?=
+BENCH_ARGS ?=
+
+bench: setup ## run the benchmark suite and write BENCHMARKS.md (BENCH_SCALE=city, BENCH_ARGS=--quick)
+	$(MANAGE) migrate --noinput
+ifneq ($(BENCH_SCALE),)
+	if ls */management/commands/bench_seed.py >/dev/null 2>&1; then \
+		$(MANAGE) bench_seed --scale $(BENCH_SCALE); \
+	else echo "bench_seed not available: running on the data in the database"; fi
+endif
+	$(MANAGE) bench $(BENCH_ARGS)
 
 # --- cleaning -----------------------------------------------------------------------------
 
