@@ -22,7 +22,9 @@ FLAGS = (
 )
 
 
-def start_chromium(width: int, height: int):
+def start_chromium(width: int, height: int, console_log: bool = False):
+    """A headless Chromium; with ``console_log`` the page's console is kept for
+    ``driver.get_log("browser")``."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -31,6 +33,8 @@ def start_chromium(width: int, height: int):
     for flag in FLAGS:
         options.add_argument(flag)
     options.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh"})
+    if console_log:
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_window_size(width, height)
     driver.set_page_load_timeout(30)

@@ -20,6 +20,16 @@
     });
     text.textContent = chosen.length ? chosen.join(" ") : gettext("All");
   });
+  // A choice that stands for a request on its own: <select data-autosubmit> sends its form.
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("[data-autosubmit]") && event.target.form) {
+      event.target.form.requestSubmit();
+    }
+  });
+  // <button data-print> prints the page.
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-print]")) { window.print(); }
+  });
   // htmx errors become a visible message instead of a silent failure.
   document.body.addEventListener("htmx:responseError", function (event) {
     var status = event.detail.xhr.status;

@@ -65,7 +65,4 @@
     });
     form.querySelector("#district").addEventListener("change", function () { form.requestSubmit(); });
   }
-  document.querySelectorAll("[data-print]").forEach(function (button) {
-    button.addEventListener("click", function () { window.print(); });
-  });
 })();
