@@ -66,6 +66,7 @@ class OrgUnitAdmin(SysadminOnly, admin.ModelAdmin):
         "longitude",
         "contact_name",
         "contact_phone",
+        "contact_id_number",
         "head",
         "capacity",
         "active",
@@ -81,7 +82,14 @@ class OrgUnitAdmin(SysadminOnly, admin.ModelAdmin):
                 ""
                 if v is None
                 and k
-                in {"institution_type", "short_name", "address", "contact_name", "contact_phone"}
+                in {
+                    "institution_type",
+                    "short_name",
+                    "address",
+                    "contact_name",
+                    "contact_phone",
+                    "contact_id_number",
+                }
                 else v
             )
             for k, v in data.items()

@@ -10,3 +10,6 @@ class CivilAffairsConfig(AppConfig):
     def ready(self):
         # Kinds of background job defined by the foundation.
         from civilaffairs import ledgers  # noqa: F401
+
+        # System checks of the personal-data keys (check --deploy flags development keys).
+        from civilaffairs import checks  # noqa: F401

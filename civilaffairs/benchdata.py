@@ -21,6 +21,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.utils import timezone
 
+from civilaffairs import crypto
 from civilaffairs.models import OrgUnit, RoleAssignment, TimelineEntry, User
 from civilaffairs.models.org import PATH_STEP
 from inspections.models import Finding, InspectionPlan, Visit
@@ -318,13 +319,14 @@ class Builder:
             lat = round(23.0 + rng.random() * 0.3, 6) if kind == "institution" else None
             lon = round(113.2 + rng.random() * 0.3, 6) if kind == "institution" else None
             rows.append((pk, name, "", code, kind, itype, parent["id"] if parent else None, path,
-                         depth, district, supervising, "", lat, lon, "", "", None,
+                         depth, district, supervising, "", lat, lon, "", "", "", "", "", None,
                          rng.randrange(10, 400) if itype in ("elder_care", "welfare_home")
                          else None,
                          True, now, now))  # fmt: skip
         fields = ["id", "name", "short_name", "code", "kind", "institution_type", "parent_id",
                   "path", "depth", "district_id", "supervising_department_id", "address",
-                  "latitude", "longitude", "contact_name", "contact_phone", "head_id", "capacity",
+                  "latitude", "longitude", "contact_name", "contact_phone", "contact_phone_bidx",
+                  "contact_id_number", "contact_id_number_bidx", "head_id", "capacity",
                   "active", "created_at", "updated_at"]  # fmt: skip
         self.step("org units", OrgUnit, fields, rows)
         self.units = units
@@ -364,11 +366,11 @@ class Builder:
             pk = first + n
             self.user_ids[username] = pk
             users.append((pk, "!" + f"{rng.getrandbits(128):032x}", None, False, username, "", "",
-                          "", False, True, now, self.name(), "", unit, ""))  # fmt: skip
+                          "", False, True, now, self.name(), "", "", unit, ""))  # fmt: skip
             roles.extend((pk, role, scope) for role, scope in assigned)
         fields = ["id", "password", "last_login", "is_superuser", "username", "first_name",
                   "last_name", "email", "is_staff", "is_active", "date_joined", "real_name",
-                  "phone", "org_unit_id", "title"]  # fmt: skip
+                  "phone", "phone_bidx", "org_unit_id", "title"]  # fmt: skip
         copy_rows(User, fields, users)
         rfirst = reserve_ids(RoleAssignment, len(roles))
         copy_rows(
@@ -602,6 +604,10 @@ class Builder:
         natures = self.picker(NATURES, n)
         complaint_orders = []
         complaints = []
+        ring = crypto.keyring()
+        meta = Complaint._meta
+        name_label = meta.get_field("complainant_name").crypto_label
+        phone_label = meta.get_field("complainant_phone").crypto_label
         for i in range(n):
             cid = c_first + i
             day = self.today - dt.timedelta(days=rng.randrange(0, 730))
@@ -651,10 +657,15 @@ class Builder:
                     on_time = replied.astimezone(self.tz).date() <= deadline
             for verb, at in steps:
                 self.add_timeline("c", cid, at, supervisor, verb)
+            # Personal data as the model stores it: tokens, and the phone's blind index.
+            name, phone = self.name(), f"13{rng.randrange(10**9):09d}"
             complaints.append((cid, f"{PREFIX}TS{cid:08d}", channel,
                                "市12345热线" if referral else "",
-                               f"BENCH{cid:010d}" if referral else "", self.name(),
-                               f"13{rng.randrange(10**9):09d}", rng.random() < 0.6,
+                               f"BENCH{cid:010d}" if referral else "",
+                               crypto.encrypt(name, name_label, ring),
+                               crypto.encrypt(phone, phone_label, ring),
+                               crypto.blind_index(phone, crypto.PHONE), "", "",
+                               rng.random() < 0.6,
                                domains[i], nature, f"群众诉求（{domains[i]}）",
                                "群众反映的情况（基准测试数据）", district, received, supervisor,
                                state, triaged, reply_to, "已答复" if replied else "", replied,
@@ -663,7 +674,9 @@ class Builder:
                                len(steps)))  # fmt: skip
         self.step("complaints", Complaint,
                   ["id", "code", "channel", "referring_body", "reference_number",
-                   "complainant_name", "complainant_phone", "consent", "domain", "nature",
+                   "complainant_name", "complainant_phone", "complainant_phone_bidx",
+                   "complainant_id_number", "complainant_id_number_bidx", "consent", "domain",
+                   "nature",
                    "title", "content", "district_id", "received_at", "received_by_id", "state",
                    "triaged_at", "reply_to", "reply_content", "replied_at", "replied_by_id",
                    "reply_on_time", "satisfaction", "visited_at", "times_reopened", "closed_at",

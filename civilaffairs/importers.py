@@ -16,6 +16,7 @@ from civilaffairs.choices import OFFICE_ROLES, ROLE_FAMILY, InstitutionType, Org
 from civilaffairs.imports import Change, Column, RowAction, RowError, RowProblem
 from civilaffairs.models import OrgUnit, RoleAssignment, User
 from civilaffairs.services import (
+    PERSONAL_FIELDS,
     orgunit_create,
     orgunit_update,
     role_grant,
@@ -23,6 +24,7 @@ from civilaffairs.services import (
     user_create,
     user_update,
 )
+from civilaffairs.validators import validate_id_number
 
 
 def _phone(value: str):
@@ -43,6 +45,7 @@ _UNIT_FIELDS = (
     "longitude",
     "contact_name",
     "contact_phone",
+    "contact_id_number",
     "capacity",
     "active",
 )
@@ -117,6 +120,16 @@ class OrgUnitImporter(imports.Importer):
         Column("contact_name", gettext_lazy("Contact person"), parse=imports.text(50)),
         Column(
             "contact_phone", gettext_lazy("Contact phone"), parse=imports.text(30, _phone), width=16
+        ),
+        Column(
+            "contact_id_number",
+            gettext_lazy("Contact's ID number"),
+            parse=imports.text(18, validate_id_number),
+            width=22,
+            help=gettext_lazy(
+                "Low-income households only: the contact's 18-character resident ID number, "
+                "with the column formatted as text in Excel."
+            ),
         ),
         Column(
             "capacity",
@@ -232,6 +245,10 @@ class OrgUnitImporter(imports.Importer):
                 changed[name] = value
                 model_field = OrgUnit._meta.get_field(name)
                 labels = dict(model_field.flatchoices) if model_field.choices else {}
+                if name in PERSONAL_FIELDS:
+                    # Personal data: the preview says that it changes, not from what to what.
+                    diffs.append((model_field.verbose_name, "…", "…"))
+                    continue
                 diffs.append(
                     (
                         model_field.verbose_name,

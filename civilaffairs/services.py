@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from civilaffairs import context
 from civilaffairs.choices import OFFICE_ROLES, ROLE_FAMILY, Role
+from civilaffairs.crypto import normalize_id_number
 from civilaffairs.exceptions import Conflict, PermissionDenied, ServiceError
 from civilaffairs.models import AuditEvent, OrgUnit, RoleAssignment, User
 from civilaffairs.models.org import PATH_STEP
@@ -68,13 +69,36 @@ ORG_FIELDS = (
     "longitude",
     "contact_name",
     "contact_phone",
+    "contact_id_number",
     "head",
     "capacity",
     "active",
 )
 
 
+# Personal data never enters the audit trail: that it was recorded or changed is enough.
+PERSONAL_FIELDS = frozenset({"contact_name", "contact_phone", "contact_id_number", "phone"})
+
+
+def audit_created(name: str, value):
+    """A new object's field as the audit trail records it."""
+    if name in PERSONAL_FIELDS:
+        return "recorded" if value else ""
+    return value
+
+
+def audit_changed(name: str, before, after):
+    """A changed field as the audit trail records it: [before, after], or "changed"."""
+    return "changed" if name in PERSONAL_FIELDS else [before, after]
+
+
 def _validate_unit(unit: OrgUnit):
+    unit.contact_id_number = normalize_id_number(unit.contact_id_number)
+    if unit.contact_id_number and not unit.is_household:
+        raise ServiceError(
+            _("Only a low-income household's contact has an ID number recorded."),
+            field="contact_id_number",
+        )
     try:
         unit.full_clean(exclude=["path", "district", "parent"], validate_unique=False)
     except ValidationError as exc:
@@ -125,7 +149,7 @@ def orgunit_create(*, actor, parent: OrgUnit | None, **fields) -> OrgUnit:
         action="orgunit.create",
         obj=unit,
         summary=_("Created org unit"),
-        changes={f: getattr(unit, f) for f in ORG_FIELDS} | {"parent": parent},
+        changes={f: audit_created(f, getattr(unit, f)) for f in ORG_FIELDS} | {"parent": parent},
     )
     return unit
 
@@ -152,7 +176,9 @@ def orgunit_update(*, actor, unit: OrgUnit, parent: OrgUnit | None = None, **fie
             _("The code %(code)s is already used.") % {"code": unit.code}, field="code"
         )
     changes = {
-        f: [before[f], getattr(unit, f)] for f in ORG_FIELDS if before[f] != getattr(unit, f)
+        f: audit_changed(f, before[f], getattr(unit, f))
+        for f in ORG_FIELDS
+        if before[f] != getattr(unit, f)
     }
     if moved:
         old_path, old_depth = unit.path, unit.depth
@@ -221,7 +247,7 @@ def user_create(
         action="user.create",
         obj=user,
         summary=_("Created user"),
-        changes={f: getattr(user, f, None) for f in USER_FIELDS if f != "phone"},
+        changes={f: audit_created(f, getattr(user, f, None)) for f in USER_FIELDS},
     )
     for role, scope in roles:
         role_grant(actor=actor, user=user, role=role, scope=scope)
@@ -238,7 +264,7 @@ def user_update(*, actor, user: User, **fields) -> User:
             raise ServiceError(_("Unknown fields: %(fields)s") % {"fields": name})
         if getattr(user, name) != value:
             # Personal data is not copied into the trail; that it changed is enough.
-            changes[name] = "changed" if name == "phone" else [getattr(user, name), value]
+            changes[name] = audit_changed(name, getattr(user, name), value)
             setattr(user, name, value)
     user.save()
     if changes:

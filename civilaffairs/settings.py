@@ -274,6 +274,12 @@ if env_bool("USE_X_FORWARDED_PROTO", False):
 # The number of trusted proxies in front of gunicorn; the client IP for the audit trail is
 # taken that many hops from the right of X-Forwarded-For.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+# Personal data at rest (civilaffairs.crypto): base64 AES-256 keys, comma-separated; the first
+# encrypts, all decrypt (rotate: put a new key first, run `manage.py rotate_field_keys`). The
+# blind index key (HMAC of phones and ID numbers for look-ups) is separate. Unset, both are
+# derived from SECRET_KEY (development only; `check --deploy` flags it).
+FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", [])
+BLIND_INDEX_KEY = env_str("BLIND_INDEX_KEY", "")
 
 # --- E-mail -------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from civilaffairs.choices import OrgKind
 from civilaffairs.models import OrgUnit
+from civilaffairs.validators import validate_id_number
 from rectification.choices import (
     ComplaintChannel,
     ComplaintDomain,
@@ -58,8 +59,18 @@ class ComplaintForm(forms.Form):
         max_length=30,
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
     )
+    complainant_id_number = forms.CharField(
+        label=_("Complainant's ID number"),
+        required=False,
+        max_length=18,
+        validators=[validate_id_number],
+        help_text=_("18-character resident ID number, only when the case needs it."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
     consent = forms.BooleanField(
-        label=_("The complainant agreed that their name and phone be recorded for this case"),
+        label=_(
+            "The complainant agreed that their name, phone and ID number be recorded for this case"
+        ),
         required=False,
     )
     files = MultipleFileField(
@@ -90,6 +101,7 @@ class ComplaintForm(forms.Form):
                 "content",
                 "complainant_name",
                 "complainant_phone",
+                "complainant_id_number",
                 "consent",
                 "referring_body",
                 "reference_number",

@@ -8,22 +8,28 @@ merged into the case it repeats, and its order is cancelled.
 
 Every step goes through ``complaint_transition``: role, scope, state and the version the actor
 saw are checked on the locked row, and the step writes one timeline entry and one audit event
-in the same transaction; notifications follow the commit. The complainant's name and phone
-never enter the timeline, the audit trail or a notification."""
+in the same transaction; notifications follow the commit. The complainant's name, phone and
+ID number never enter the timeline, the audit trail or a notification; they are encrypted at
+rest, and a case is found by phone or ID number only through their blind indexes, by whoever
+may reveal them (``contact_lookup``)."""
 
 import re
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from civilaffairs import crypto
 from civilaffairs.choices import OrgKind, Role
 from civilaffairs.exceptions import PermissionDenied, ServiceError
 from civilaffairs.notifications import queue_timeline
 from civilaffairs.services import audit_record, step_check, step_lock, timeline_add
+from civilaffairs.validators import clean_id_number
 from inspections.services import _next_code
 from rectification import services as engine
 from rectification.choices import (
@@ -80,18 +86,52 @@ def order_of(complaint: Complaint) -> Rectification | None:
 
 
 def can_reveal(actor, complaint: Complaint) -> bool:
-    """Who may see the complainant's name and phone unmasked (each time on the audit trail):
-    the office, which registers and calls back, and the staff of the unit or department
-    handling the case, who may need to contact the complainant. Leaders, inspectors, auditors
-    and system administrators may not."""
+    """Who may see the complainant's name, phone and ID number unmasked (each time on the
+    audit trail): the office, which registers and calls back, and the staff of the unit or
+    department handling the case, who may need to contact the complainant. Leaders,
+    inspectors, auditors and system administrators may not."""
     if not getattr(actor, "is_authenticated", False) or not actor.is_active:
         return False
-    if not (complaint.complainant_name or complaint.complainant_phone):
+    if not complaint.has_personal_data:
         return False
     if is_office(actor):
         return True
     order = order_of(complaint)
     return order is not None and engine.is_unit_side(actor, order)
+
+
+def revealable_q(actor) -> Q:
+    """The complaints whose contact ``actor`` may reveal, as can_reveal judges one case: all of
+    them for the office; for a liaison or department, those whose order their unit handles."""
+    if not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        return Q(pk__in=[])
+    if is_office(actor):
+        return Q()
+    allowed = Q(pk__in=[])
+    for scope in actor.scopes_for(Role.UNIT_LIAISON):
+        allowed |= Q(order__responsible_unit__path__startswith=scope.path)
+    for scope in actor.scopes_for(Role.DEPARTMENT):
+        allowed |= Q(
+            order__responsible_unit__kind=OrgKind.DEPARTMENT,
+            order__responsible_unit__path__startswith=scope.path,
+        )
+    return allowed
+
+
+def contact_lookup(queryset, actor, *, phone: str = "", id_number: str = ""):
+    """The cases of ``queryset`` whose complainant has this phone or ID number: an exact
+    match of the blind index (a part of a number finds nothing), among the cases whose contact
+    ``actor`` may reveal — a search by a person's number must not tell anyone else that this
+    person complained."""
+    if phone:
+        queryset = queryset.filter(
+            complainant_phone_bidx=crypto.blind_index(phone, crypto.PHONE) or "-"
+        )
+    if id_number:
+        queryset = queryset.filter(
+            complainant_id_number_bidx=crypto.blind_index(id_number, crypto.ID_NUMBER) or "-"
+        )
+    return queryset.filter(revealable_q(actor))
 
 
 @dataclass(frozen=True)
@@ -159,6 +199,13 @@ def _clean_phone(phone: str) -> str:
     return phone
 
 
+def _clean_id_number(value: str) -> str:
+    try:
+        return clean_id_number(value)
+    except ValidationError as exc:
+        raise ServiceError(exc.messages[0], field="complainant_id_number") from exc
+
+
 @transaction.atomic
 def complaint_create(
     *,
@@ -170,6 +217,7 @@ def complaint_create(
     content: str,
     complainant_name: str = "",
     complainant_phone: str = "",
+    complainant_id_number: str = "",
     consent: bool = False,
     referring_body: str = "",
     reference_number: str = "",
@@ -196,7 +244,9 @@ def complaint_create(
         raise ServiceError(_("Write what the complaint says."), field="content")
     complainant_name = (complainant_name or "").strip()
     complainant_phone = _clean_phone(complainant_phone)
-    if (complainant_name or complainant_phone) and not consent:
+    complainant_id_number = _clean_id_number(complainant_id_number)
+    personal_data = bool(complainant_name or complainant_phone or complainant_id_number)
+    if personal_data and not consent:
         raise ServiceError(
             _("Record the complainant's consent before keeping their name or phone."),
             field="consent",
@@ -234,6 +284,7 @@ def complaint_create(
         content=content,
         complainant_name=complainant_name,
         complainant_phone=complainant_phone,
+        complainant_id_number=complainant_id_number,
         consent=bool(consent),
         referring_body=referring_body,
         reference_number=reference_number,
@@ -258,7 +309,7 @@ def complaint_create(
             "channel": channel,
             "domain": domain,
             "nature": nature,
-            "personal_data": bool(complainant_name or complainant_phone),
+            "personal_data": personal_data,
             "consent": bool(consent),
         },
     )
@@ -456,8 +507,9 @@ STEP_AUDIT_LABELS = {
 
 @transaction.atomic
 def complaint_reveal(*, complaint: Complaint, actor, reason: str = "") -> dict:
-    """The complainant's name and phone, unmasked, for someone allowed to see them; each
-    reveal is an audit event (who, when, which case, why) — the data itself is not copied."""
+    """The complainant's name, phone and ID number, unmasked, for someone allowed to see them;
+    each reveal is an audit event (who, when, which case, why) — the data itself is not
+    copied."""
     visible = Complaint.objects.visible_to(actor).filter(pk=complaint.pk)
     complaint = visible.select_related("order__responsible_unit").first()
     if complaint is None or not can_reveal(actor, complaint):
@@ -469,7 +521,11 @@ def complaint_reveal(*, complaint: Complaint, actor, reason: str = "") -> dict:
         summary=_("Revealed the complainant's contact details"),
         changes={"reason": (reason or "").strip()[:200]},
     )
-    return {"name": complaint.complainant_name, "phone": complaint.complainant_phone}
+    return {
+        "name": complaint.complainant_name,
+        "phone": complaint.complainant_phone,
+        "id_number": complaint.complainant_id_number,
+    }
 
 
 # --- Notifications from the timeline queue --------------------------------------------------

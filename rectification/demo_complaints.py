@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from civilaffairs import notifications
+from civilaffairs.demo.city import demo_id_number
 from civilaffairs.models import OrgUnit, TimelineEntry, User
 from rectification import alerts
 from rectification import commitments as commitment_service
@@ -274,6 +275,13 @@ def _walk_case(index, case, users, units, liaisons, rng, today):
             content=content,
             complainant_name=name,
             complainant_phone="" if anonymous else f"139{rng.randint(10000000, 99999999)}",
+            # A personal request (assistance, a pension…) is about the person: their ID number
+            # is kept. Its own generator leaves the other demo draws as they were.
+            complainant_id_number=(
+                demo_id_number(random.Random(f"complaint-{index}"))  # noqa: S311
+                if nature == "personal" and not anonymous
+                else ""
+            ),
             consent=not anonymous,
             referring_body=body,
             reference_number=f"{start:%Y%m%d}{index:03d}" if body else "",

@@ -1,11 +1,13 @@
 import datetime as dt
 
 import django_filters
+from django import forms
 from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from civilaffairs.choices import Role as RoleCode
 from civilaffairs.filtersets import SubtreeFilter, visible_districts, visible_units, yes_no_filter
 from civilaffairs.workdays import add_working_days
 from rectification.choices import (
@@ -200,6 +202,18 @@ class ComplaintFilterSet(django_filters.FilterSet):
     replied_on_time = yes_no_filter(field_name="reply_on_time", label=_("Replied on time"))
     visited = yes_no_filter(method="filter_visited", label=_("Return visit made"))
     contented = yes_no_filter(method="filter_contented", label=_("Satisfied or basically"))
+    # The complainant is found by the whole number only (blind index of the encrypted value),
+    # and only among the cases whose contact the reader may reveal.
+    phone = django_filters.CharFilter(
+        method="filter_contact",
+        label=_("Complainant's phone (whole number)"),
+        max_length=30,
+    )
+    id_number = django_filters.CharFilter(
+        method="filter_contact",
+        label=_("Complainant's ID number (whole number)"),
+        max_length=18,
+    )
 
     class Meta:
         model = Complaint
@@ -220,11 +234,22 @@ class ComplaintFilterSet(django_filters.FilterSet):
             "replied_on_time",
             "visited",
             "contented",
+            "phone",
+            "id_number",
         ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        user = getattr(self.request, "user", None)
+        if user is not None and not _may_reveal_some(user):
+            # Leaders and the like reveal no contact: their search by one finds nothing (the
+            # API says so), and the page does not offer it.
+            for name in ("phone", "id_number"):
+                self.filters[name].extra["widget"] = forms.HiddenInput
 
     def search(self, queryset, name, value):
         """Number, summary, content, referring body or its number; never the complainant
-        (searching by a masked field would reveal it)."""
+        (searching by a masked field would reveal it; see filter_contact)."""
         value = value.strip()
         if not value:
             return queryset
@@ -269,11 +294,29 @@ class ComplaintFilterSet(django_filters.FilterSet):
             return queryset
         return queryset.exclude(satisfaction="") if value else queryset.filter(satisfaction="")
 
+    def filter_contact(self, queryset, name, value):
+        from rectification.complaints import contact_lookup
+
+        value = (value or "").strip()
+        if not value:
+            return queryset
+        user = getattr(self.request, "user", None)
+        return contact_lookup(queryset, user, **{name: value})
+
     def filter_contented(self, queryset, name, value):
         if value is None:
             return queryset
         happy = Q(satisfaction__in=[Satisfaction.SATISFIED, Satisfaction.BASICALLY])
         return queryset.filter(happy) if value else queryset.exclude(happy)
+
+
+def _may_reveal_some(user) -> bool:
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and user.has_role(
+            RoleCode.SUPERVISOR, RoleCode.OFFICE_HEAD, RoleCode.UNIT_LIAISON, RoleCode.DEPARTMENT
+        )
+    )
 
 
 class CommitmentFilterSet(django_filters.FilterSet):

@@ -14,6 +14,7 @@ from civilaffairs import imports
 from civilaffairs.choices import OrgKind, Role
 from civilaffairs.imports import Change, Column, RowAction, RowProblem
 from civilaffairs.models import OrgUnit
+from civilaffairs.validators import ID_NUMBER_HELP, validate_id_number
 from rectification.choices import ComplaintChannel, ComplaintDomain, ComplaintNature
 from rectification.complaints import complaint_create
 from rectification.models import Complaint
@@ -43,7 +44,8 @@ class ReferredCaseImporter(imports.Importer):
         "One row per case referred by another body (the letters and visits bureau, the 12345 "
         "hotline, a higher authority). A case is known by its referring body and reference "
         "number: one already registered is left as it is, so the same sheet can be imported "
-        "again safely. The complainant's name and phone are kept only with their consent."
+        "again safely. The complainant's name, phone and ID number are kept only with their "
+        "consent."
     )
     roles = (Role.SUPERVISOR, Role.OFFICE_HEAD)
     key = ("referring_body", "reference_number")
@@ -87,6 +89,13 @@ class ReferredCaseImporter(imports.Importer):
         ),
         Column("complainant_name", gettext_lazy("Complainant's name"), parse=imports.text(50)),
         Column("complainant_phone", gettext_lazy("Complainant's phone"), parse=imports.text(30)),
+        Column(
+            "complainant_id_number",
+            gettext_lazy("Complainant's ID number"),
+            parse=imports.text(18, validate_id_number),
+            width=22,
+            help=ID_NUMBER_HELP,
+        ),
         Column(
             "consent",
             gettext_lazy("Consent recorded"),
@@ -137,7 +146,11 @@ class ReferredCaseImporter(imports.Importer):
                     _("No district named %(name)s in your scope.") % {"name": row.get("district")},
                     column="district",
                 )
-        has_personal = bool(row.get("complainant_name") or row.get("complainant_phone"))
+        has_personal = bool(
+            row.get("complainant_name")
+            or row.get("complainant_phone")
+            or row.get("complainant_id_number")
+        )
         if has_personal and not row.get("consent"):
             raise RowProblem(
                 _("Record the complainant's consent before keeping their name or phone."),
@@ -154,6 +167,7 @@ class ReferredCaseImporter(imports.Importer):
             "content": row.get("content"),
             "complainant_name": row.get("complainant_name") or "",
             "complainant_phone": row.get("complainant_phone") or "",
+            "complainant_id_number": row.get("complainant_id_number") or "",
             "consent": bool(row.get("consent")),
             "district": district,
         }

@@ -2,6 +2,9 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from civilaffairs import crypto
+from civilaffairs.fields import BlindIndexField, EncryptedCharField
+from civilaffairs.validators import validate_id_number
 from rectification.choices import (
     AlertLevel,
     ComplaintChannel,
@@ -216,15 +219,25 @@ class Alert(models.Model):
 
 class Complaint(models.Model):
     """A public opinion, complaint or referred case (群众意见/投诉/转办件), handled through an
-    order to the unit or department it is assigned to. The complainant's name and phone are
-    personal data: shown masked, revealed only by permission and with an audit record."""
+    order to the unit or department it is assigned to. The complainant's name, phone and ID
+    number are personal data: encrypted at rest, shown masked, revealed only by permission and
+    with an audit record."""
 
     code = models.CharField(_("number"), max_length=30, unique=True)
     channel = models.CharField(_("channel"), max_length=20, choices=ComplaintChannel.choices)
     referring_body = models.CharField(_("referring body"), max_length=100, blank=True)
     reference_number = models.CharField(_("reference number"), max_length=60, blank=True)
-    complainant_name = models.CharField(_("complainant's name"), max_length=50, blank=True)
-    complainant_phone = models.CharField(_("complainant's phone"), max_length=30, blank=True)
+    # Personal data, encrypted at rest; phone and ID number are found by their blind indexes
+    # (exact matches only, civilaffairs.crypto).
+    complainant_name = EncryptedCharField(_("complainant's name"), max_length=50, blank=True)
+    complainant_phone = EncryptedCharField(_("complainant's phone"), max_length=30, blank=True)
+    complainant_phone_bidx = BlindIndexField(source="complainant_phone", kind=crypto.PHONE)
+    complainant_id_number = EncryptedCharField(
+        _("complainant's ID number"), max_length=18, blank=True, validators=[validate_id_number]
+    )
+    complainant_id_number_bidx = BlindIndexField(
+        source="complainant_id_number", kind=crypto.ID_NUMBER
+    )
     consent = models.BooleanField(
         _("consent to pass on contact details"),
         default=False,
@@ -324,6 +337,16 @@ class Complaint(models.Model):
         from civilaffairs.masking import mask_phone
 
         return mask_phone(self.complainant_phone)
+
+    @property
+    def complainant_id_number_masked(self) -> str:
+        from civilaffairs.masking import mask_id_number
+
+        return mask_id_number(self.complainant_id_number)
+
+    @property
+    def has_personal_data(self) -> bool:
+        return bool(self.complainant_name or self.complainant_phone or self.complainant_id_number)
 
 
 class Commitment(models.Model):

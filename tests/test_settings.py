@@ -17,6 +17,8 @@ PRODUCTION_ENV = {
     "CSRF_TRUSTED_ORIGINS": "https://ducha.mzj.gov.cn",
     "HTTPS": "1",
     "USE_X_FORWARDED_PROTO": "1",
+    "FIELD_ENCRYPTION_KEYS": "8ZLG0xbmrPzUdCP7YbGJXwD3cNn9lbTxXpnGqXa1UwI=",
+    "BLIND_INDEX_KEY": "q0wVf3ZkOR2Hc2sYh0c3nq9h6xG3f1pB8d2q7Yv9wJk=",
 }
 
 

@@ -18,6 +18,20 @@ class OrgUnitSerializer(serializers.ModelSerializer):
     institution_type_display = serializers.CharField(
         source="get_institution_type_display", read_only=True
     )
+    # Contacts are personal data: a household's person masked, phones and ID numbers always.
+    contact_name = serializers.CharField(
+        source="contact_name_shown",
+        read_only=True,
+        help_text="Contact person (a low-income household's masked)",
+    )
+    contact_phone = serializers.CharField(
+        source="contact_phone_masked", read_only=True, help_text="Masked contact phone"
+    )
+    contact_id_number = serializers.CharField(
+        source="contact_id_number_masked",
+        read_only=True,
+        help_text="Masked ID number of a household's contact",
+    )
 
     class Meta:
         model = OrgUnit
@@ -38,6 +52,8 @@ class OrgUnitSerializer(serializers.ModelSerializer):
             "latitude",
             "longitude",
             "contact_name",
+            "contact_phone",
+            "contact_id_number",
             "capacity",
             "active",
         ]

@@ -16,6 +16,7 @@ from functools import cache
 
 from civilaffairs.choices import InstitutionType, OrgKind, Role
 from civilaffairs.masking import mask_name
+from civilaffairs.validators import id_number_check_char
 
 SEED = 20260505
 ROOT_CODE = "GZMZ"
@@ -40,6 +41,7 @@ class UnitSpec:
     longitude: Decimal | None = None
     contact_name: str = ""
     contact_phone: str = ""
+    contact_id_number: str = ""
     capacity: int | None = None
 
 
@@ -260,6 +262,15 @@ def _landline(rng: random.Random) -> str:
     return f"020-{rng.choice('38')}{rng.randrange(10**7):07d}"
 
 
+def demo_id_number(rng: random.Random) -> str:
+    """An invented but well-formed resident ID number of a Guangzhou district (4401xx), born
+    1940-2005, with its check character."""
+    region = f"4401{rng.choice(('03', '04', '05', '06', '11', '12', '13', '14', '15'))}"
+    born = f"{rng.randint(1940, 2005)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
+    first17 = f"{region}{born}{rng.randrange(1000):03d}"
+    return first17 + id_number_check_char(first17)
+
+
 def _person(rng: random.Random) -> str:
     given = rng.choice(GIVEN_CHARS)
     if rng.random() < 0.85:
@@ -368,9 +379,17 @@ class _DistrictBuilder:
             parent = self.street_codes[street]
             # Within 1 km of a street centre that is within 2 km of the district centre.
             lat, lng = _near(self.rng, *self.street_centres[street], 1000)
+        code = f"{parent}-I{self.serial:03d}"
+        # A household's contact has an ID number; drawn from its own generator (seeded by the
+        # code) so that the district's draws, and so every other demo value, stay as they were.
+        id_number = (
+            demo_id_number(random.Random(code))
+            if itype == InstitutionType.LOW_INCOME_HOUSEHOLD
+            else ""
+        )
         self.units.append(
             UnitSpec(
-                code=f"{parent}-I{self.serial:03d}",
+                code=code,
                 name=name,
                 kind=OrgKind.INSTITUTION,
                 parent=parent,
@@ -381,6 +400,7 @@ class _DistrictBuilder:
                 longitude=_decimal(lng),
                 contact_name=contact_name or _person(self.rng),
                 contact_phone=_mobile(self.rng),
+                contact_id_number=id_number,
                 capacity=capacity,
             )
         )

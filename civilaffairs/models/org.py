@@ -3,8 +3,11 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from civilaffairs import crypto
 from civilaffairs.choices import InstitutionType, OrgKind
+from civilaffairs.fields import BlindIndexField, EncryptedCharField
 from civilaffairs.querysets import OrgUnitQuerySet
+from civilaffairs.validators import validate_id_number
 
 PATH_STEP = 7  # characters per level of the materialised path: "0000001000004…"
 
@@ -68,8 +71,16 @@ class OrgUnit(models.Model):
         blank=True,
         validators=[MinValueValidator(-180), MaxValueValidator(180)],
     )
-    contact_name = models.CharField(_("contact person"), max_length=50, blank=True)
-    contact_phone = models.CharField(_("contact phone"), max_length=30, blank=True)
+    # The contact is personal data (a household's contact is a private person): encrypted at
+    # rest; phone and ID number are found by their blind indexes (civilaffairs.crypto).
+    contact_name = EncryptedCharField(_("contact person"), max_length=50, blank=True)
+    contact_phone = EncryptedCharField(_("contact phone"), max_length=30, blank=True)
+    contact_phone_bidx = BlindIndexField(source="contact_phone", kind=crypto.PHONE)
+    # Kept for a low-income household's contact only (data minimisation).
+    contact_id_number = EncryptedCharField(
+        _("contact's ID number"), max_length=18, blank=True, validators=[validate_id_number]
+    )
+    contact_id_number_bidx = BlindIndexField(source="contact_id_number", kind=crypto.ID_NUMBER)
     # The unit's head (单位负责人): the second rung of the overdue escalation ladder.
     head = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -119,3 +130,23 @@ class OrgUnit(models.Model):
     @property
     def is_household(self) -> bool:
         return self.institution_type == InstitutionType.LOW_INCOME_HOUSEHOLD
+
+    # Contacts as shown: a unit's contact person by name, a household's person masked; phones
+    # and ID numbers always masked.
+    @property
+    def contact_name_shown(self) -> str:
+        from civilaffairs.masking import mask_name
+
+        return mask_name(self.contact_name) if self.is_household else self.contact_name
+
+    @property
+    def contact_phone_masked(self) -> str:
+        from civilaffairs.masking import mask_phone
+
+        return mask_phone(self.contact_phone)
+
+    @property
+    def contact_id_number_masked(self) -> str:
+        from civilaffairs.masking import mask_id_number
+
+        return mask_id_number(self.contact_id_number)

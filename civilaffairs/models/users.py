@@ -4,7 +4,9 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from civilaffairs import crypto
 from civilaffairs.choices import ROLE_FAMILY, Role
+from civilaffairs.fields import BlindIndexField, EncryptedCharField
 from civilaffairs.masking import mask_phone
 from civilaffairs.querysets import UserQuerySet
 
@@ -17,7 +19,9 @@ class User(AbstractUser):
     """A person who signs in: bureau staff, an inspector, a liaison, a leader, IT or audit."""
 
     real_name = models.CharField(_("real name"), max_length=50)
-    phone = models.CharField(_("mobile phone"), max_length=20, blank=True)
+    # Personal data: encrypted at rest, found by its blind index (civilaffairs.crypto).
+    phone = EncryptedCharField(_("mobile phone"), max_length=20, blank=True)
+    phone_bidx = BlindIndexField(source="phone", kind=crypto.PHONE)
     org_unit = models.ForeignKey(
         "civilaffairs.OrgUnit",
         verbose_name=_("org unit"),

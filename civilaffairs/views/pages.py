@@ -8,7 +8,6 @@ from django.views.generic import TemplateView
 
 from civilaffairs.choices import OrgKind, Role
 from civilaffairs.filtersets import AuditEventFilterSet, OrgUnitFilterSet, UserFilterSet
-from civilaffairs.masking import mask_name, mask_phone
 from civilaffairs.models import AuditEvent, OrgUnit, User
 from civilaffairs.navigation import DIRECTORY_ROLES
 from civilaffairs.services import audit_record
@@ -168,11 +167,11 @@ class OrgUnitDetailView(ObjectDetailView):
                 OrgUnit.objects.visible_to(user).filter(path__in=prefixes).order_by("depth")
             )
         context["ancestors"] = ancestors
-        # Contacts are personal data: phones always masked, a household's person too.
-        context["contact_name"] = (
-            mask_name(unit.contact_name) if unit.is_household else unit.contact_name
-        )
-        context["contact_phone"] = mask_phone(unit.contact_phone)
+        # Contacts are personal data: phones and ID numbers always masked, a household's
+        # person too.
+        context["contact_name"] = unit.contact_name_shown
+        context["contact_phone"] = unit.contact_phone_masked
+        context["contact_id_number"] = unit.contact_id_number_masked
         return context
 
 

@@ -1,6 +1,6 @@
 """Complaint and commitment API: the same services, filtersets and visibility as the pages.
-Complainants' names and phones are masked in every response; the ``reveal`` action returns
-them to whoever may see them, and records the reveal on the audit trail."""
+Complainants' names, phones and ID numbers are masked in every response; the ``reveal`` action
+returns them to whoever may see them, and records the reveal on the audit trail."""
 
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_field
@@ -12,6 +12,7 @@ from civilaffairs.api.base import VisibleViewSetMixin
 from civilaffairs.api.serializers import OrgUnitRefSerializer
 from civilaffairs.choices import OrgKind, Role
 from civilaffairs.models import Attachment, OrgUnit
+from civilaffairs.validators import validate_id_number
 from rectification import commitments as commitment_service
 from rectification import complaints as complaint_service
 from rectification.choices import (
@@ -47,10 +48,13 @@ class OrderRefSerializer(serializers.ModelSerializer):
 
 
 class ComplaintSerializer(serializers.ModelSerializer):
-    """A complaint with the complainant masked (张*明, 138****5678)."""
+    """A complaint with the complainant masked (张*明, 138****5678, 4401**********123X)."""
 
     complainant_name = serializers.CharField(source="complainant_name_masked", read_only=True)
     complainant_phone = serializers.CharField(source="complainant_phone_masked", read_only=True)
+    complainant_id_number = serializers.CharField(
+        source="complainant_id_number_masked", read_only=True
+    )
     district = OrgUnitRefSerializer(read_only=True)
     order = serializers.SerializerMethodField()
     state_display = serializers.CharField(source="get_state_display", read_only=True)
@@ -69,6 +73,7 @@ class ComplaintSerializer(serializers.ModelSerializer):
             "reference_number",
             "complainant_name",
             "complainant_phone",
+            "complainant_id_number",
             "consent",
             "domain",
             "domain_display",
@@ -112,6 +117,14 @@ class ComplaintCreateSerializer(serializers.Serializer):
     )
     complainant_phone = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=30
+    )
+    complainant_id_number = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=18,
+        validators=[validate_id_number],
+        help_text="18-character resident ID number (check character verified).",
     )
     consent = serializers.BooleanField(required=False, default=False)
     referring_body = serializers.CharField(
@@ -182,12 +195,15 @@ class RevealRequestSerializer(serializers.Serializer):
 class RevealSerializer(serializers.Serializer):
     name = serializers.CharField()
     phone = serializers.CharField()
+    id_number = serializers.CharField()
 
 
 class ComplaintViewSet(
     VisibleViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
-    """Complaints and referred cases the caller may see (contacts masked)."""
+    """Complaints and referred cases the caller may see (contacts masked). ``phone`` and
+    ``id_number`` find a complainant by the whole number (never a part of it), among the cases
+    whose contact the caller may reveal."""
 
     model = Complaint
     allowed_roles = COMPLAINT_ROLES
@@ -231,8 +247,8 @@ class ComplaintViewSet(
     @extend_schema(request=RevealRequestSerializer, responses=RevealSerializer)
     @action(detail=True, methods=["post"])
     def reveal(self, request, pk=None):
-        """The complainant's name and phone unmasked, for the office and the handling unit
-        only; every reveal is recorded on the audit trail with its reason."""
+        """The complainant's name, phone and ID number unmasked, for the office and the
+        handling unit only; every reveal is recorded on the audit trail with its reason."""
         complaint = self.get_object()
         data = RevealRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)

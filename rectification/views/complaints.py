@@ -182,6 +182,12 @@ class ComplaintListView(ObjectListView):
                 display=False,
             ),
             Column(
+                "id_number",
+                _("Complainant's ID number"),
+                lambda c: c.complainant_id_number_masked,
+                display=False,
+            ),
+            Column(
                 "district",
                 _("District concerned"),
                 lambda c: c.district.name if c.district_id else "",

@@ -30,6 +30,7 @@ PLAIN_FIELDS = (
     "longitude",
     "contact_name",
     "contact_phone",
+    "contact_id_number",
     "capacity",
 )
 
