@@ -11,5 +11,8 @@ class CivilAffairsConfig(AppConfig):
         # Kinds of background job defined by the foundation.
         from civilaffairs import ledgers  # noqa: F401
 
+        # Sign-ins, failures, sign-outs on the audit trail (signal receivers) and their labels.
+        from civilaffairs import auditing  # noqa: F401
+
         # System checks of the personal-data keys (check --deploy flags development keys).
         from civilaffairs import checks  # noqa: F401

@@ -1,5 +1,7 @@
 """Errors raised by services. Views turn them into a message on the page, the API into JSON."""
 
+from civilaffairs.context import note_denial
+
 
 class ServiceError(Exception):
     """A request the rules refuse (bad input, illegal transition). Message is user-facing."""
@@ -19,6 +21,7 @@ class PermissionDenied(ServiceError):
     def __init__(self, message, **kwargs):
         kwargs.setdefault("code", "permission_denied")
         super().__init__(message, **kwargs)
+        note_denial(message)  # for the audit trail, written after the response
 
 
 class Conflict(ServiceError):

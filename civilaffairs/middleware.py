@@ -32,7 +32,14 @@ class RequestContextMiddleware:
                 user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
             )
         )
+        denials = context.watch_denials()
         try:
-            return self.get_response(request)
+            response = self.get_response(request)
+            # Refusals go on the audit trail (imported here: client_ip is used before apps load).
+            from civilaffairs.auditing import record_denial
+
+            record_denial(request, response)
+            return response
         finally:
+            context.unwatch_denials(denials)
             context.reset(token)

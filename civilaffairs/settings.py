@@ -417,6 +417,19 @@ JOBS_MAX_ACTIVE_PER_USER = env_int("JOBS_MAX_ACTIVE_PER_USER", 3)
 # Generated ledgers are removed after this many days (briefs are kept).
 JOBS_EXPORT_KEEP_DAYS = env_int("JOBS_EXPORT_KEEP_DAYS", 7)
 
+# --- Audit trail ----------------------------------------------------------------------------
+
+# Audit events are kept this many days, then purged nightly (civilaffairs.auditchain). The law
+# asks for at least 180 (six months): a smaller value is refused here, at start-up.
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 180)
+if AUDIT_RETENTION_DAYS < 180:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        f"AUDIT_RETENTION_DAYS={AUDIT_RETENTION_DAYS}: audit events must be kept at least 180 "
+        "days (审计记录至少保存180天); set 180 or more."
+    )
+
 # --- Leadership dashboard -------------------------------------------------------------------
 # Figures older than this (seconds) are recomputed when the page is opened; a task refreshes
 # the dashboards people looked at recently in the background.

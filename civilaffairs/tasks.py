@@ -56,3 +56,11 @@ def sweep_jobs():
     from civilaffairs import jobs
 
     return jobs.sweep()
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def purge_audit_events():
+    # Safe to run twice: each batch runs under the chain's lock and removes only what is old.
+    from civilaffairs import auditchain
+
+    return auditchain.purge()

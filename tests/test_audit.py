@@ -114,3 +114,159 @@ def test_changes_holding_lists_and_dicts_are_shown_not_a_500(city, client):
     assert "3、5、8" in text and "copy=是" in text
     client.force_login(city["auditor"])
     assert client.get(reverse("audit-list")).status_code == 200
+
+
+# --- Sign-ins, failures, sign-outs ----------------------------------------------------------
+
+
+def _all_audit_text() -> str:
+    return " ".join(str(row) for row in AuditEvent.objects.values())
+
+
+def test_a_sign_in_on_the_pages_is_audited(city, client):
+    from tests.personas import PASSWORD
+
+    response = client.post(
+        reverse("login"), {"username": "supervisor", "password": PASSWORD}, REMOTE_ADDR="10.9.8.7"
+    )
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(action="auth.login")
+    assert event.actor == city["supervisor"]
+    assert event.ip == "10.9.8.7"
+    assert event.changes == {"via": "web"}
+    assert event.action_label != event.action  # a human label
+
+
+def test_a_failed_sign_in_records_the_username_tried_and_never_the_password(city, client):
+    secret = "Wrong#Secret-8241"
+    client.post(reverse("login"), {"username": "supervisor", "password": secret})
+    client.post(reverse("login"), {"username": "nobody-here", "password": secret})
+    events = list(AuditEvent.objects.filter(action="auth.login_failed").order_by("id"))
+    assert [e.changes["username"] for e in events] == ["supervisor", "nobody-here"]
+    assert all(e.actor_id is None for e in events)  # whoever typed it, not the account
+    assert events[0].object_id == str(city["supervisor"].pk)
+    assert events[1].object_id == ""  # an unknown username has no account
+    assert secret not in _all_audit_text()
+
+
+def test_signing_out_is_audited(city, client):
+    client.force_login(city["supervisor"])
+    assert AuditEvent.objects.filter(action="auth.login", actor=city["supervisor"]).exists()
+    client.post(reverse("logout"))
+    assert AuditEvent.objects.get(action="auth.logout").actor == city["supervisor"]
+
+
+def test_an_api_token_sign_in_and_its_failure_are_audited(city, client):
+    from tests.personas import PASSWORD
+
+    ok = client.post(reverse("api-token"), {"username": "supervisor", "password": PASSWORD})
+    assert ok.status_code == 200
+    event = AuditEvent.objects.get(action="auth.login")
+    assert event.actor == city["supervisor"] and event.changes == {"via": "api"}
+    bad = client.post(reverse("api-token"), {"username": "supervisor", "password": "Nope#1234x"})
+    assert bad.status_code == 400
+    failed = AuditEvent.objects.get(action="auth.login_failed")
+    assert failed.changes == {"username": "supervisor", "via": "api"}
+    assert "Nope#1234x" not in _all_audit_text()
+    assert PASSWORD not in _all_audit_text()
+
+
+# --- Denials --------------------------------------------------------------------------------
+
+
+def test_a_refused_page_is_audited_with_who_what_and_how(city, client):
+    client.force_login(city["supervisor"])
+    response = client.get(reverse("audit-list"), REMOTE_ADDR="10.1.1.1")
+    assert response.status_code == 403
+    event = AuditEvent.objects.get(action="access.denied")
+    assert event.actor == city["supervisor"]
+    assert event.changes == {"http_method": "GET", "path": "/audit/", "status": 403}
+    assert event.ip == "10.1.1.1"
+
+
+def test_a_refused_api_request_is_audited_signed_in_or_not(city, client):
+    url = reverse("api-token").replace("auth/token/", "users/")
+    assert client.get(url).status_code == 403  # not signed in
+    client.force_login(city["auditor"])  # the auditor reads the trail, not the directory
+    assert client.get(url).status_code == 403
+    anonymous, auditor = AuditEvent.objects.filter(action="access.denied").order_by("id")
+    assert anonymous.actor_id is None
+    assert anonymous.changes == {"http_method": "GET", "path": url, "status": 403}
+    assert auditor.actor == city["auditor"]
+
+
+def test_not_found_is_not_a_denial(city, client):
+    client.force_login(city["supervisor"])
+    assert client.get(reverse("user-detail", args=[10**9])).status_code == 404
+    assert not AuditEvent.objects.filter(action="access.denied").exists()
+
+
+def test_a_service_refusal_shown_as_a_message_is_audited(city, client):
+    from tests.complaint_data import register
+
+    complaint = register(city)
+    client.force_login(city["leader"])  # may read complaints, may not reveal contacts
+    url = reverse("rectification:complaint-reveal", args=[complaint.pk])
+    response = client.post(url, {"reason": "回访"})
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(action="access.denied")
+    assert event.actor == city["leader"]
+    assert event.changes["http_method"] == "POST" and event.changes["path"] == url
+    assert event.summary  # the refusal's own message
+    assert not AuditEvent.objects.filter(action="complaint.reveal").exists()
+
+
+def test_a_storm_of_denials_is_one_event_each(city, client):
+    client.force_login(city["supervisor"])
+    for _ in range(20):
+        assert client.get(reverse("audit-list")).status_code == 403
+    assert AuditEvent.objects.filter(action="access.denied").count() == 20
+
+
+# --- Exports --------------------------------------------------------------------------------
+
+
+def test_a_list_export_is_audited(city, client):
+    client.force_login(city["supervisor"])
+    response = client.get(reverse("orgunit-list"), {"export": "xlsx", "kind": "institution"})
+    assert response.status_code == 200
+    event = AuditEvent.objects.get(action="list.export")
+    assert event.actor == city["supervisor"]
+    assert event.changes["rows"] == 2
+    assert event.changes["path"] == reverse("orgunit-list")
+    assert "kind=institution" in event.changes["filters"]
+    assert event.action_label != event.action
+
+
+def test_a_background_export_is_audited_when_asked_and_when_downloaded(city, client, settings):
+    from civilaffairs import jobs
+    from civilaffairs.models import BackgroundJob
+
+    settings.EXPORT_SYNC_LIMIT = 0
+    client.force_login(city["supervisor"])
+    asked = client.post(f"{reverse('orgunit-list')}?kind=institution", {"export": "xlsx"})
+    assert asked.status_code == 302
+    job = BackgroundJob.objects.get()
+    assert not AuditEvent.objects.filter(action="list.export").exists()
+    requested = AuditEvent.objects.get(action="job.ledger")
+    assert requested.action_label != requested.action
+    jobs.run_job(job.pk)  # as the worker would
+    download = client.get(reverse("job-download", args=[job.uuid]))
+    assert download.status_code == 200
+    event = AuditEvent.objects.get(action="job.download")
+    assert event.actor == city["supervisor"]
+    assert event.changes["file"].endswith(".xlsx")
+
+
+def test_every_action_recorded_here_has_a_human_label(city, client):
+    from tests.personas import PASSWORD
+
+    client.post(reverse("login"), {"username": "supervisor", "password": "x"})
+    client.post(reverse("login"), {"username": "supervisor", "password": PASSWORD})
+    client.get(reverse("audit-list"))
+    client.get(reverse("orgunit-list"), {"export": "xlsx"})
+    client.post(reverse("logout"))
+    actions = set(AuditEvent.objects.values_list("action", flat=True))
+    assert {"auth.login_failed", "auth.login", "access.denied", "list.export"} <= actions
+    for event in AuditEvent.objects.all():
+        assert event.action_label != event.action, event.action

@@ -67,6 +67,19 @@ class TokenView(ObtainAuthToken):
 
     permission_classes = [AllowAny]
 
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        # No session, so no user_logged_in signal: the sign-in is recorded here.
+        # (A wrong password is recorded by the user_login_failed signal of authenticate().)
+        if response.status_code == status.HTTP_200_OK and "token" in response.data:
+            from rest_framework.authtoken.models import Token
+
+            from civilaffairs.auditing import record_sign_in
+
+            token = Token.objects.select_related("user").get(key=response.data["token"])
+            record_sign_in(user=token.user, via="api")
+        return response
+
 
 class AttachmentViewSet(VisibleViewSetMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Files. Upload one (multipart ``file``, optional ``description``): it is checked by its

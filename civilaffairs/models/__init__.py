@@ -1,5 +1,5 @@
 from civilaffairs.models.attachments import Attachment
-from civilaffairs.models.audit import AuditEvent
+from civilaffairs.models.audit import AuditEvent, AuditPurge
 from civilaffairs.models.calendar import CalendarDay, CalendarYear
 from civilaffairs.models.jobs import BackgroundJob
 from civilaffairs.models.notifications import (
@@ -15,6 +15,7 @@ from civilaffairs.models.users import RoleAssignment, User
 __all__ = [
     "Attachment",
     "AuditEvent",
+    "AuditPurge",
     "BackgroundJob",
     "CalendarDay",
     "CalendarYear",

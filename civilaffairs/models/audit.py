@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.db import models
+from django.db import models, router, transaction
 from django.utils.translation import gettext_lazy as _
 
 from civilaffairs.querysets import VisibleQuerySet
@@ -54,9 +54,13 @@ class AuditEvent(models.Model):
     """One line of the append-only audit trail: who did what to which object, from where, when.
 
     PostgreSQL itself refuses UPDATE, DELETE and TRUNCATE on this table (a trigger installed by
-    migration), so not even a bug in the application can rewrite history."""
+    migration), so not even a bug in the application can rewrite history; and the rows form a
+    hash chain (``civilaffairs.auditchain``), so an edit made around the trigger is found by
+    ``manage.py audit_verify``."""
 
-    at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    # Set when the event is sealed into the chain (under the chain's lock, so times rise with
+    # ids); only tests give one.
+    at = models.DateTimeField(_("time"), db_index=True, editable=False)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("actor"),
@@ -76,6 +80,9 @@ class AuditEvent(models.Model):
     changes = models.JSONField(_("changes"), default=dict, blank=True)
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
+    # The chain: the hash of the event before this one, and this event's own hash.
+    prev_hash = models.CharField(_("previous hash"), max_length=64, editable=False)
+    hash = models.CharField(_("hash"), max_length=64, editable=False)
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -87,6 +94,19 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.action}"
+
+    def save(self, *args, **kwargs):
+        """Events are only ever appended: sealed into the chain and inserted in one transaction
+        (the caller's, when there is one)."""
+        from civilaffairs import auditchain
+
+        if not self._state.adding:
+            raise TypeError("audit events are append-only")
+        using = kwargs.pop("using", None) or router.db_for_write(type(self), instance=self)
+        kwargs.pop("force_insert", None)
+        with transaction.atomic(using=using, savepoint=False):
+            auditchain.seal(self, using=using)
+            super().save(*args, force_insert=True, using=using, **kwargs)
 
     def changes_display(self) -> str:
         """The changes with field names as people read them (verbose names, in Chinese)."""
@@ -130,4 +150,33 @@ class AuditEvent(models.Model):
 
     @property
     def action_label(self) -> str:
-        return str(ACTION_LABELS.get(self.action, self.action))
+        label = ACTION_LABELS.get(self.action)
+        if label is None and self.action.startswith("job."):
+            # A background job requested (civilaffairs.jobs.job_start): named by its kind.
+            from civilaffairs.jobs import job_type
+
+            spec = job_type(self.action.removeprefix("job."))
+            if spec is not None:
+                return _("File requested: %(kind)s") % {"kind": spec.label}
+        return str(label or self.action)
+
+
+class AuditPurge(models.Model):
+    """One purge of audit events older than the retention period: where the kept chain now
+    starts (the id and hash of the last event removed), so the rest still verifies."""
+
+    at = models.DateTimeField(_("time"), auto_now_add=True)
+    cutoff = models.DateTimeField(_("removed events before"))
+    last_id = models.BigIntegerField(_("last removed event"))
+    last_hash = models.CharField(_("hash of the last removed event"), max_length=64)
+    removed = models.PositiveIntegerField(_("events removed"))
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit purge")
+        verbose_name_plural = _("audit purges")
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M:%S} ≤{self.last_id}"

@@ -225,6 +225,7 @@ class ObjectListView(RoleRequiredMixin, VisibleQuerysetMixin, TemplateView):
         queryset = self.export_queryset()
         count = queryset.count()
         if count <= settings.EXPORT_SYNC_LIMIT:
+            self.export_audit(count)
             return self.export(queryset)
         from django.shortcuts import render
 
@@ -242,6 +243,28 @@ class ObjectListView(RoleRequiredMixin, VisibleQuerysetMixin, TemplateView):
 
     def get_export_title(self) -> str:
         return str(self.export_title or self.title)
+
+    # The audit event of an export downloaded at once (a background one is recorded when it
+    # is requested and when its file is downloaded: civilaffairs.jobs).
+    export_audit_action = "list.export"
+
+    def export_audit(self, count: int):
+        from django.utils.translation import gettext
+
+        from civilaffairs.services import audit_record
+
+        audit_record(
+            actor=self.request.user,
+            action=self.export_audit_action,
+            summary=gettext("Exported %(list)s (%(count)d rows)")
+            % {"list": self.get_export_title(), "count": count},
+            changes={
+                "list": self.get_export_title(),
+                "path": self.request.path,
+                "filters": _without(self.request.GET, "export"),
+                "rows": count,
+            },
+        )
 
     def export_columns(self):
         return [c for c in self.get_columns() if c.export]

@@ -5,6 +5,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import DetailView
@@ -12,6 +13,7 @@ from django.views.generic import DetailView
 from civilaffairs import jobs
 from civilaffairs.choices import JobState
 from civilaffairs.models import BackgroundJob
+from civilaffairs.services import audit_record
 from civilaffairs.views.generic import Column, ObjectListView, RoleRequiredMixin, badge
 
 STATE_COLOURS = {
@@ -107,6 +109,14 @@ class JobDownloadView(RoleRequiredMixin, View):
             handle = job.result.file.open("rb")
         except (FileNotFoundError, OSError) as exc:
             raise Http404 from exc
+        # The moment the data leaves: on the audit trail, like an export downloaded at once.
+        audit_record(
+            actor=request.user,
+            action="job.download",
+            obj=job,
+            summary=gettext("Downloaded %(file)s") % {"file": job.result.original_name},
+            changes={"file": job.result.original_name, "job_kind": job.kind},
+        )
         response = FileResponse(
             handle,
             as_attachment=True,

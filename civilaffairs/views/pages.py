@@ -10,7 +10,6 @@ from civilaffairs.choices import OrgKind, Role
 from civilaffairs.filtersets import AuditEventFilterSet, OrgUnitFilterSet, UserFilterSet
 from civilaffairs.models import AuditEvent, OrgUnit, User
 from civilaffairs.navigation import DIRECTORY_ROLES
-from civilaffairs.services import audit_record
 from civilaffairs.views.generic import (
     Column,
     ObjectDetailView,
@@ -232,6 +231,7 @@ class AuditEventListView(ObjectListView):
     filterset_class = AuditEventFilterSet
     title = _("Audit trail")
     export_filename = "audit-trail"
+    export_audit_action = "audit.export"
     default_ordering = "-at"
     columns = [
         Column("at", _("Time"), lambda e: e.at, order_by="at"),
@@ -254,12 +254,3 @@ class AuditEventListView(ObjectListView):
             ),
         ),
     ]
-
-    def export(self, queryset):
-        audit_record(
-            actor=self.request.user,
-            action="audit.export",
-            summary=_("Exported the audit trail"),
-            changes={"filters": self.request.GET.dict()},
-        )
-        return super().export(queryset)

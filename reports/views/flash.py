@@ -18,7 +18,7 @@ from django.views.generic import FormView, TemplateView
 
 from civilaffairs.choices import Role
 from civilaffairs.exceptions import Conflict, ServiceError
-from civilaffairs.services import timeline_of
+from civilaffairs.services import audit_record, timeline_of
 from civilaffairs.views.generic import (
     Column,
     ObjectDetailView,
@@ -574,6 +574,12 @@ class FlashPdfView(View):
                 services._queue_pdf(report.pk)
         response["Cache-Control"] = "private, no-store"
         response["X-Content-Type-Options"] = "nosniff"
+        audit_record(
+            actor=request.user,
+            action="flash.pdf",
+            obj=report,
+            summary=gettext("Downloaded %(file)s") % {"file": name},
+        )
         return response
 
 

@@ -46,6 +46,10 @@ SCHEDULES = {
         "civilaffairs.tasks.purge_unattached_uploads",
         {"minute": "10", "hour": "3"},
     ),
+    "audit: purge events past the retention period at 03:40": (
+        "civilaffairs.tasks.purge_audit_events",
+        {"minute": "40", "hour": "3"},
+    ),
 }
 
 
