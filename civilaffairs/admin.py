@@ -5,6 +5,8 @@ Saves go through the same services as everywhere else, so the audit trail and th
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import UserChangeForm
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -131,8 +133,27 @@ class RoleAssignmentInline(admin.TabularInline):
         return False  # a role is granted or revoked, not edited
 
 
+class UserAdminForm(UserChangeForm):
+    def clean_is_active(self):
+        active = self.cleaned_data.get("is_active")
+        # Inside the admin's transaction: the administrators' rows stay locked until the save.
+        if (
+            self.instance.is_active
+            and active is False
+            and services.is_last_active_sysadmin(self.instance)
+        ):
+            raise ValidationError(
+                _("%(name)s is the last active system administrator and must stay one.")
+                % {"name": self.instance}
+            )
+        return active
+
+
 @admin.register(User)
 class UserAdmin(SysadminOnly, DjangoUserAdmin):
+    # Only the fields below are in the form: is_superuser, is_staff, groups and permissions
+    # cannot be set here (nor would they open anything: roles decide, see User.has_perm).
+    form = UserAdminForm
     list_display = ["username", "real_name", "org_unit", "title", "is_active", "last_login"]
     list_filter = ["is_active", "roles__role"]
     search_fields = ["username", "real_name"]
@@ -159,6 +180,8 @@ class UserAdmin(SysadminOnly, DjangoUserAdmin):
             else _("Created user in administration"),
             changes={"fields": sorted(form.changed_data)},
         )
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            services.user_access_end_recorded(actor=request.user, user=obj)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not RoleAssignment:
@@ -175,7 +198,21 @@ class UserAdmin(SysadminOnly, DjangoUserAdmin):
             except ServiceError as exc:
                 self.message_user(request, str(exc.message), messages.ERROR)
         for deleted in formset.deleted_objects:
-            services.role_revoke(actor=request.user, assignment=deleted)
+            try:
+                services.role_revoke(actor=request.user, assignment=deleted)
+            except ServiceError as exc:
+                self.message_user(request, str(exc.message), messages.ERROR)
+
+    def user_change_password(self, request, id, form_url=""):
+        # Django's set-password form: the password policy's validators run on it; the trail
+        # records that the administrator set a password (never the password).
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            from civilaffairs.security import password_change_recorded
+
+            person = User.objects.get(pk=id)
+            password_change_recorded(actor=request.user, user=person)
+        return response
 
 
 @admin.register(CalendarDay)

@@ -254,9 +254,40 @@ def user_create(
     return user
 
 
+def lock_active_sysadmins() -> set[int]:
+    """The active system administrators, their rows locked (always in this order, before any
+    other user row, so concurrent changes queue instead of deadlocking)."""
+    return set(
+        User.objects.select_for_update(of=("self",))
+        .filter(is_active=True, roles__role=Role.SYSADMIN)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def is_last_active_sysadmin(user: User) -> bool:
+    """Whether ``user`` is the only active system administrator (call inside a transaction).
+    Nobody could enable an account or grant a role again without one."""
+    return lock_active_sysadmins() == {user.pk}
+
+
+def _refuse_last_sysadmin(user: User):
+    if is_last_active_sysadmin(user):
+        raise ServiceError(
+            _("%(name)s is the last active system administrator and must stay one.")
+            % {"name": user},
+            code="last_sysadmin",
+        )
+
+
 @transaction.atomic
 def user_update(*, actor, user: User, **fields) -> User:
+    """Change a user. Disabling an account (is_active=False) also ends all its sessions on the
+    server and deletes its API tokens, so that re-enabling it later does not revive them."""
     _require_sysadmin(actor)
+    disabling = fields.get("is_active") is False
+    if disabling:
+        _refuse_last_sysadmin(user)
     user = User.objects.select_for_update().get(pk=user.pk)
     changes = {}
     for name, value in fields.items():
@@ -271,7 +302,25 @@ def user_update(*, actor, user: User, **fields) -> User:
         audit_record(
             actor=actor, action="user.update", obj=user, summary=_("Changed user"), changes=changes
         )
+    if disabling:
+        user_access_end_recorded(actor=actor, user=user)
     return user
+
+
+def user_access_end_recorded(*, actor, user: User) -> dict:
+    """End the disabled ``user``'s sessions and API tokens, with its audit event (inside the
+    caller's transaction)."""
+    from civilaffairs.session_security import user_access_end
+
+    ended = user_access_end(user)
+    audit_record(
+        actor=actor,
+        action="user.sessions_end",
+        obj=user,
+        summary=_("Ended the sessions and API tokens of a disabled account"),
+        changes=ended,
+    )
+    return ended
 
 
 def _root() -> OrgUnit | None:
@@ -323,6 +372,8 @@ def role_grant(*, actor, user: User, role: str, scope: OrgUnit | None = None) ->
 @transaction.atomic
 def role_revoke(*, actor, assignment: RoleAssignment) -> None:
     _require_sysadmin(actor)
+    if assignment.role == Role.SYSADMIN:
+        _refuse_last_sysadmin(assignment.user)
     user = User.objects.select_for_update().get(pk=assignment.user_id)
     assignment.delete()
     if assignment.role == Role.SYSADMIN:
@@ -339,10 +390,12 @@ def role_revoke(*, actor, assignment: RoleAssignment) -> None:
 
 __all__ = [
     "audit_record",
+    "is_last_active_sysadmin",
     "orgunit_create",
     "orgunit_update",
     "role_grant",
     "role_revoke",
+    "user_access_end_recorded",
     "user_create",
     "user_update",
 ]

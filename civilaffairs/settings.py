@@ -1,8 +1,10 @@
 """Settings for 五五督查, read from environment variables only (README lists every one)."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 from civilaffairs.envtools import env_bool, env_int, env_list, env_str
@@ -33,6 +35,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "django_htmx",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "civilaffairs",
     "inspections",
     "rectification",
@@ -42,14 +47,25 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "civilaffairs.headers.ApiNoStoreMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "civilaffairs.middleware.RequestContextMiddleware",
+    # Sign-in attempts per client address (RATE_LIMITS["login"]).
+    "civilaffairs.ratelimit.LoginRateLimitMiddleware",
+    # Idle and absolute session limits (after auth, messages, htmx and the request context).
+    "civilaffairs.session_security.SessionLimitsMiddleware",
+    # A second step or an expired password owed: only the page that settles it.
+    "civilaffairs.auth_middleware.AuthGateMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "civilaffairs.urls"
@@ -124,12 +140,19 @@ def _celery_url(url: str) -> str:
     return url
 
 
+# The cache only holds what can be recomputed: with Redis unreachable it answers as an empty
+# cache (a warning in the log, no error) and is not retried for REDIS_DOWN_RETRY_AFTER seconds.
+_cache_timeout = float(env_str("CACHE_REDIS_TIMEOUT", "1"))
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "civilaffairs.cache.ResilientRedisCache",
         "LOCATION": _redis_with_db(REDIS_URL, 1),
         "KEY_PREFIX": "civilaffairs",
-        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        "OPTIONS": {
+            "socket_connect_timeout": _cache_timeout,
+            "socket_timeout": _cache_timeout,
+            "DOWN_RETRY_AFTER": env_int("REDIS_DOWN_RETRY_AFTER", 10),
+        },
     }
 }
 
@@ -152,6 +175,20 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_start": 0,
     "interval_step": 0.2,
     "interval_max": 0.5,
+}
+# After a failed queuing, requests do not try the broker again for this many seconds.
+BROKER_DOWN_RETRY_AFTER = env_int("BROKER_DOWN_RETRY_AFTER", 30)
+# A task is acknowledged when it has run, not when it starts: a worker killed mid-task (OOM,
+# deploy, lost host) leaves its message to be delivered again. Every task is idempotent (claims
+# by conditional UPDATE or unique rows). Redis hands an unacknowledged message to another
+# worker after the visibility timeout, which must exceed the longest task.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int(
+        "CELERY_VISIBILITY_TIMEOUT", max(3600, 2 * CELERY_TASK_TIME_LIMIT)
+    ),
+    "socket_connect_timeout": 2,
 }
 
 # --- Internationalisation -----------------------------------------------------------------
@@ -245,13 +282,56 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Security -----------------------------------------------------------------------------
+# Password policy (等保): length, character classes (of upper, lower, digit, symbol), maximum
+# age in days (0: never expires) and how many recent passwords may not be reused
+# (civilaffairs.passwords; the history validator also stamps User.password_changed_at).
+PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 8)
+PASSWORD_MIN_CLASSES = env_int("PASSWORD_MIN_CLASSES", 3)
+PASSWORD_MAX_AGE_DAYS = env_int("PASSWORD_MAX_AGE_DAYS", 90)
+PASSWORD_HISTORY = env_int("PASSWORD_HISTORY", 5)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "civilaffairs.passwords.MinimumLengthValidator"},
+    {"NAME": "civilaffairs.passwords.CharacterClassesValidator"},
+    {"NAME": "civilaffairs.passwords.PasswordHistoryValidator"},
 ]
+# Lockout (django-axes) after AXES_FAILURE_LIMIT failed sign-ins of one username from one client
+# address, on every sign-in path (login page, administration, API token, second-step codes),
+# for AXES_COOLOFF_MINUTES (0: until a system administrator unlocks). Per username and address:
+# see civilaffairs.security. The address is the one the audit trail uses (TRUSTED_PROXY_COUNT).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+_axes_cooloff = env_int("AXES_COOLOFF_MINUTES", 30)
+AXES_COOLOFF_TIME = timedelta(minutes=_axes_cooloff) if _axes_cooloff > 0 else None
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "civilaffairs.middleware.client_ip"
+AXES_LOCKOUT_CALLABLE = "civilaffairs.security.lockout_response"
+# A try while locked out changes nothing (it does not extend the lockout either).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Sign-ins are recorded in the audit trail; axes keeps only the failure counters.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ADMIN = False
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp", "otp_token"]
+# Two-factor sign-in (TOTP, django-otp): required for these roles, optional for the others.
+OTP_REQUIRED_ROLES = env_list(
+    "OTP_REQUIRED_ROLES", ["sysadmin", "auditor", "office_head", "leader"]
+)
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "五五督查")
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
+# Sessions live in the database, in a table that knows whose each session is, so disabling an
+# account ends all its sessions (civilaffairs.session_store). The server signs a person out
+# after SESSION_IDLE_MINUTES without activity (automatic polling does not count) and
+# SESSION_ABSOLUTE_HOURS after the sign-in, whatever the activity; 0 turns a limit off.
+SESSION_ENGINE = "civilaffairs.session_store"
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30)
+SESSION_ABSOLUTE_HOURS = env_int("SESSION_ABSOLUTE_HOURS", 8)
+# Accounts nobody signed in to for this many days (since the last sign-in, or since creation
+# for accounts never used) are disabled by a nightly job; 0 turns it off.
+ACCOUNT_IDLE_DAYS = env_int("ACCOUNT_IDLE_DAYS", 90)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
@@ -259,6 +339,31 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp): every script is a file served by the application, so
+# no 'unsafe-inline' and no 'unsafe-eval' anywhere, for styles neither: no style attributes
+# in markup (scripts set styles through the DOM, which the policy allows; the dashboard's
+# chart tooltips are built as DOM nodes for that reason) and no <style> elements (htmx's
+# indicator styles are off in base.html) except the flash report's and the 500 page's, which
+# carry the request's nonce (the flash report shares its stylesheet with the PDF renderer).
+# img-src: Bootstrap's CSS draws icons from data: URIs; the inspector's phone previews photos
+# from blob: URLs. The tests (tests/test_security_headers.py) scan templates and scripts,
+# crawl the pages as every role, and watch Chromium for violations.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "worker-src": [SELF],
+        "manifest-src": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    }
+}
 # Production serves over HTTPS (behind a TLS-terminating proxy): HTTPS=1 turns on secure cookies,
 # the redirect and HSTS. Off by default so the demo works on http://localhost.
 _https = env_bool("HTTPS", False)
@@ -296,7 +401,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "civilaffairs.api.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["civilaffairs.api.permissions.DenyByDefault"],
     "DEFAULT_FILTER_BACKENDS": [
@@ -305,8 +410,10 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "civilaffairs.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "civilaffairs.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "civilaffairs.api.exceptions.exception_handler",
+    # Views name a scope per method (throttle_scopes); rates are RATE_LIMITS below.
+    "DEFAULT_THROTTLE_CLASSES": ["civilaffairs.api.throttling.ScopedRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
 }
@@ -416,6 +523,16 @@ EXPORT_SYNC_LIMIT = env_int("EXPORT_SYNC_LIMIT", 5000)
 JOBS_MAX_ACTIVE_PER_USER = env_int("JOBS_MAX_ACTIVE_PER_USER", 3)
 # Generated ledgers are removed after this many days (briefs are kept).
 JOBS_EXPORT_KEEP_DAYS = env_int("JOBS_EXPORT_KEEP_DAYS", 7)
+# A running job's worker marks it alive every JOBS_HEARTBEAT_SECONDS; one silent for
+# JOBS_LEASE_SECONDS lost its worker and is run again, at most JOBS_MAX_ATTEMPTS times in all.
+JOBS_HEARTBEAT_SECONDS = env_int("JOBS_HEARTBEAT_SECONDS", 10)
+JOBS_LEASE_SECONDS = env_int("JOBS_LEASE_SECONDS", 60)
+JOBS_MAX_ATTEMPTS = env_int("JOBS_MAX_ATTEMPTS", 3)
+
+# --- Backups (manage.py backup / restore) -----------------------------------------------------
+BACKUP_DIR = Path(env_str("BACKUP_DIR", str(BASE_DIR / "var" / "backups")))
+# Where pg_dump/pg_restore of the server's major version live, if not found by themselves.
+PG_BIN_DIR = env_str("PG_BIN_DIR", "")
 
 # --- Audit trail ----------------------------------------------------------------------------
 
@@ -434,3 +551,17 @@ if AUDIT_RETENTION_DAYS < 180:
 # Figures older than this (seconds) are recomputed when the page is opened; a task refreshes
 # the dashboards people looked at recently in the background.
 DASHBOARD_MAX_AGE = env_int("DASHBOARD_MAX_AGE", 600)
+
+# --- Rate limits (pages and API) -----------------------------------------------------------
+# "count/period" (period s, m, h or d) per caller; empty: no limit. Signing in counts per client
+# address, the rest per signed-in user (the public commitments page per address). With the cache
+# (Redis) down, requests are let through and a warning is logged.
+RATE_LIMITS = {
+    "login": env_str("LOGIN_RATE_LIMIT", "20/m"),
+    "export": env_str("EXPORT_RATE_LIMIT", "20/m"),
+    "brief": env_str("BRIEF_RATE_LIMIT", "10/m"),
+    "dashboard_refresh": env_str("DASHBOARD_REFRESH_RATE_LIMIT", "10/m"),
+    "import": env_str("IMPORT_RATE_LIMIT", "30/m"),
+    "upload": env_str("UPLOAD_RATE_LIMIT", "120/m"),
+    "public": env_str("PUBLIC_RATE_LIMIT", "60/m"),
+}

@@ -1,9 +1,10 @@
-"""Background delivery of notifications.
+"""Background delivery of notifications, background jobs and their sweeps.
 
-Sending is at most once: each channel is claimed in the database before it is used, so these
-tasks keep the default early acknowledgement (a lost worker loses a message rather than
-sending it twice). The sweeps only claim and write rows, so they may be redelivered
-(acks_late)."""
+Every task is acknowledged late (CELERY_TASK_ACKS_LATE): a worker killed mid-task leaves the
+message to be delivered again, so each task must be idempotent. Sending is claimed in the
+database before each channel is used (a conditional UPDATE or a unique row), so a redelivered
+delivery task sends nothing twice; a worker killed between the claim and the send loses that
+one message rather than duplicating it. Jobs are claimed the same way (civilaffairs.jobs)."""
 
 from celery import shared_task
 
@@ -31,6 +32,12 @@ def dispatch_pending_timeline():
 
 
 @shared_task(ignore_result=True, acks_late=True)
+def deliver_pending_notifications():
+    """E-mails and texts whose task was lost (broker down, worker killed before its claim)."""
+    return notifications.deliver_pending()
+
+
+@shared_task(ignore_result=True, acks_late=True)
 def send_daily_digests():
     return notifications.send_digests()
 
@@ -42,13 +49,21 @@ def purge_unattached_uploads():
     return purge_unattached()
 
 
-@shared_task(ignore_result=True)
-def run_job(job_id: int):
-    # Early acknowledgement: the job row is claimed before the work starts, and a worker lost
-    # mid-way leaves the job "running" until the sweep fails it, so it never runs twice.
+@shared_task(bind=True, ignore_result=True, acks_late=True)
+def run_job(self, job_id: int):
+    """Acknowledged late: a worker killed mid-job leaves the message to be redelivered, and the
+    job row (claimed by a conditional UPDATE, kept alive by a heartbeat) decides whether the
+    work runs again: only once its previous worker has stopped beating."""
+    from django.conf import settings
+
     from civilaffairs import jobs
 
-    return jobs.run_job(job_id)
+    outcome = jobs.run_job(job_id)
+    if outcome == jobs.BUSY and (self.request.delivery_info or {}).get("redelivered"):
+        # Redelivered because a worker was lost, whose heartbeat is not yet stale: look again
+        # once the lease has run out (the sweep would find it too, only later).
+        raise self.retry(countdown=settings.JOBS_LEASE_SECONDS + 1, max_retries=1)
+    return outcome
 
 
 @shared_task(ignore_result=True, acks_late=True)
@@ -56,6 +71,20 @@ def sweep_jobs():
     from civilaffairs import jobs
 
     return jobs.sweep()
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def disable_idle_accounts():
+    from civilaffairs.account_security import idle_accounts_disable
+
+    return len(idle_accounts_disable())
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def clear_expired_sessions():
+    from civilaffairs.session_store import SessionStore
+
+    SessionStore.clear_expired()
 
 
 @shared_task(ignore_result=True, acks_late=True)

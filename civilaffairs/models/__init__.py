@@ -9,6 +9,8 @@ from civilaffairs.models.notifications import (
     WebhookEndpoint,
 )
 from civilaffairs.models.org import OrgUnit
+from civilaffairs.models.security import PasswordHistory
+from civilaffairs.models.sessions import UserSession
 from civilaffairs.models.timeline import TimelineEntry
 from civilaffairs.models.users import RoleAssignment, User
 
@@ -23,8 +25,10 @@ __all__ = [
     "Notification",
     "NotificationPreference",
     "OrgUnit",
+    "PasswordHistory",
     "RoleAssignment",
     "TimelineEntry",
     "User",
+    "UserSession",
     "WebhookEndpoint",
 ]

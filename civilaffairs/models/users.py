@@ -12,7 +12,15 @@ from civilaffairs.querysets import UserQuerySet
 
 
 class CivilUserManager(UserManager.from_queryset(UserQuerySet)):
-    pass
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        """``manage.py createsuperuser`` bootstraps a system administrator: the account gets the
+        sysadmin role (granted by the system, on the audit trail) and nothing else. The
+        superuser flag itself grants nothing (see User.has_perm)."""
+        user = super().create_superuser(username, email, password, **extra_fields)
+        from civilaffairs.services import role_grant
+
+        role_grant(actor=None, user=user, role=Role.SYSADMIN)
+        return user
 
 
 class User(AbstractUser):
@@ -31,6 +39,11 @@ class User(AbstractUser):
         related_name="members",
     )
     title = models.CharField(_("job title"), max_length=50, blank=True)
+    # Stamped whenever a password is set (civilaffairs.passwords); the password expires
+    # PASSWORD_MAX_AGE_DAYS later.
+    password_changed_at = models.DateTimeField(
+        _("password changed at"), null=True, blank=True, editable=False
+    )
 
     objects = CivilUserManager()
 
@@ -91,6 +104,18 @@ class User(AbstractUser):
     def refresh_roles(self):
         for attr in ("role_assignments", "role_set"):
             self.__dict__.pop(attr, None)
+
+    # Roles decide everything (三权分立). Django's model permissions are not used, so the
+    # superuser flag, groups and per-user permissions open nothing: not the Django admin's
+    # other models (groups, API tokens, schedules), not the audit trail.
+    def has_perm(self, perm, obj=None):
+        return False
+
+    def has_perms(self, perm_list, obj=None):
+        return False
+
+    def has_module_perms(self, app_label):
+        return False
 
 
 class RoleAssignment(models.Model):

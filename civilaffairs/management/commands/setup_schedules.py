@@ -18,6 +18,10 @@ SCHEDULES = {
         "civilaffairs.tasks.dispatch_pending_timeline",
         {"minute": "*/5", "hour": "*"},
     ),
+    "notifications: deliver e-mails and texts left undelivered every 5 minutes": (
+        "civilaffairs.tasks.deliver_pending_notifications",
+        {"minute": "*/5", "hour": "*"},
+    ),
     "notifications: daily digest at 17:30": (
         "civilaffairs.tasks.send_daily_digests",
         {"minute": "30", "hour": "17"},
@@ -49,6 +53,14 @@ SCHEDULES = {
     "audit: purge events past the retention period at 03:40": (
         "civilaffairs.tasks.purge_audit_events",
         {"minute": "40", "hour": "3"},
+    ),
+    "accounts: disable accounts idle for ACCOUNT_IDLE_DAYS at 02:40": (
+        "civilaffairs.tasks.disable_idle_accounts",
+        {"minute": "40", "hour": "2"},
+    ),
+    "sessions: remove expired sessions at 03:20": (
+        "civilaffairs.tasks.clear_expired_sessions",
+        {"minute": "20", "hour": "3"},
     ),
 }
 
