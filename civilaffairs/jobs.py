@@ -12,12 +12,17 @@ path of a file it wrote (a temporary file, so memory stays flat) or its bytes. R
 ``ServiceError`` fails the job with that message; any other error fails it with a generic one
 (and a log entry for the administrators).
 
-Jobs are claimed with a conditional UPDATE, so a task delivered twice runs the work once; a
-sweep re-queues jobs whose task never reached the broker and fails those whose worker died."""
+Jobs are claimed with a conditional UPDATE, so a task delivered twice runs the work once. While
+it runs, a heartbeat thread marks the job alive; a running job whose heartbeat stopped for
+JOBS_LEASE_SECONDS lost its worker (killed, out of memory, host gone) and may be claimed again —
+by the redelivered task (tasks are acknowledged late) or by the sweep — up to JOBS_MAX_ATTEMPTS
+times. Each attempt finishes only if it is still the job's latest attempt, so a file is stored
+and its owner told once. The sweep also re-queues jobs whose task never reached the broker."""
 
 import contextlib
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,8 +30,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files import File
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -81,7 +86,7 @@ class Progress:
         stage_changed = stage is not None and stage != self._stage
         if not stage_changed and now - self._written_at < self.interval:
             return
-        values = {"done": max(0, int(done))}
+        values = {"done": max(0, int(done)), "heartbeat_at": timezone.now()}
         if total is not None:
             values["total"] = max(0, int(total))
         if stage is not None:
@@ -131,16 +136,40 @@ def _enqueue(job_id: int):
     enqueue(tasks.run_job, job_id)
 
 
+# run_job's answer when the job is running elsewhere and that worker still beats.
+BUSY = "busy"
+
+
+def orphaned(now=None) -> Q:
+    """Running jobs whose worker stopped beating for a lease: it died mid-way."""
+    cut = (now or timezone.now()) - timezone.timedelta(seconds=settings.JOBS_LEASE_SECONDS)
+    return Q(state=JobState.RUNNING) & (
+        Q(heartbeat_at__lt=cut) | Q(heartbeat_at__isnull=True, started_at__lt=cut)
+    )
+
+
 def run_job(job_id: int) -> str | None:
-    """Do the work of a queued job once; returns its final state (None if not claimed)."""
-    claimed = BackgroundJob.objects.filter(pk=job_id, state=JobState.QUEUED).update(
-        state=JobState.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1
+    """Do the work of a queued job (or of one whose worker died) once; returns its final state,
+    BUSY if another live worker runs it, None if there is nothing to do."""
+    now = timezone.now()
+    claimable = Q(state=JobState.QUEUED) | (
+        orphaned(now) & Q(attempts__lt=settings.JOBS_MAX_ATTEMPTS)
+    )
+    claimed = BackgroundJob.objects.filter(claimable, pk=job_id).update(
+        state=JobState.RUNNING, started_at=now, heartbeat_at=now, attempts=F("attempts") + 1
     )
     if not claimed:
-        return None
+        if _fail_exhausted(now, pk=job_id):
+            return JobState.FAILED
+        running = BackgroundJob.objects.filter(pk=job_id, state=JobState.RUNNING).exists()
+        return BUSY if running else None
     job = BackgroundJob.objects.select_related("owner").get(pk=job_id)
+    if job.attempts > 1:
+        log.warning("background job %s (%s): attempt %s", job.pk, job.kind, job.attempts)
     spec = REGISTRY.get(job.kind)
     output = None
+    heartbeat = Heartbeat(job)
+    heartbeat.start()
     try:
         if spec is None:
             raise ServiceError(_("Unknown kind of job."))
@@ -154,16 +183,71 @@ def run_job(job_id: int) -> str | None:
             job, _("The file could not be prepared. Try again later or tell the administrator.")
         )
     finally:
+        heartbeat.stop()
         if output is not None and output.path:
             with contextlib.suppress(OSError):
                 os.unlink(output.path)
     with transaction.atomic():
-        updated = BackgroundJob.objects.filter(pk=job.pk, state=JobState.RUNNING).update(
-            state=JobState.DONE, result=attachment, finished_at=timezone.now(), stage=""
-        )
+        # Only the job's latest attempt finishes it: a worker presumed dead that comes back
+        # late must not store a second file or tell the owner twice.
+        updated = BackgroundJob.objects.filter(
+            pk=job.pk, state=JobState.RUNNING, attempts=job.attempts
+        ).update(state=JobState.DONE, result=attachment, finished_at=timezone.now(), stage="")
         if updated:
             _notify_ready(job)
+        else:
+            name, storage = attachment.file.name, attachment.file.storage
+            attachment.delete()
+            transaction.on_commit(lambda: storage.delete(name))
     return JobState.DONE if updated else None
+
+
+class Heartbeat:
+    """Marks a running job alive every JOBS_HEARTBEAT_SECONDS from a thread of its own (the work
+    may spend minutes in one call that reports no progress)."""
+
+    def __init__(self, job: BackgroundJob):
+        self.job_id, self.attempt = job.pk, job.attempts
+        self.interval = max(0.1, float(settings.JOBS_HEARTBEAT_SECONDS))
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name=f"job-{job.pk}-heartbeat", daemon=True
+        )
+
+    def start(self):
+        self._thread.start()
+
+    def stop(self):
+        self._stopped.set()
+        self._thread.join(timeout=10)
+
+    def _run(self):
+        try:
+            while not self._stopped.wait(self.interval):
+                BackgroundJob.objects.filter(
+                    pk=self.job_id, state=JobState.RUNNING, attempts=self.attempt
+                ).update(heartbeat_at=timezone.now())
+        except Exception:  # a missed beat only risks a second attempt, never the job
+            log.warning("heartbeat of background job %s failed", self.job_id, exc_info=True)
+        finally:
+            connection.close()  # this thread's own connection
+
+
+def _fail_exhausted(now, **filters) -> int:
+    """Fail the orphaned jobs that have used all their attempts (the work itself may be what
+    kills the worker, e.g. out of memory)."""
+    return (
+        BackgroundJob.objects.filter(orphaned(now), **filters)
+        .filter(attempts__gte=settings.JOBS_MAX_ATTEMPTS)
+        .update(
+            state=JobState.FAILED,
+            error=_(
+                "The file could not be prepared: the worker stopped each time. "
+                "Tell the administrator."
+            ),
+            finished_at=now,
+        )
+    )
 
 
 def _store(job: BackgroundJob, output: JobOutput) -> Attachment:
@@ -196,11 +280,11 @@ def _store(job: BackgroundJob, output: JobOutput) -> Attachment:
     return attachment
 
 
-def _fail(job: BackgroundJob, message: str) -> str:
-    BackgroundJob.objects.filter(pk=job.pk).update(
-        state=JobState.FAILED, error=message[:500], finished_at=timezone.now()
-    )
-    return JobState.FAILED
+def _fail(job: BackgroundJob, message: str) -> str | None:
+    failed = BackgroundJob.objects.filter(
+        pk=job.pk, state=JobState.RUNNING, attempts=job.attempts
+    ).update(state=JobState.FAILED, error=message[:500], finished_at=timezone.now())
+    return JobState.FAILED if failed else None
 
 
 def _notify_ready(job: BackgroundJob):
@@ -217,20 +301,27 @@ def _notify_ready(job: BackgroundJob):
 
 
 def sweep(now=None) -> dict:
-    """Re-queue jobs whose task was lost, fail jobs whose worker died, remove old ledgers."""
+    """Re-queue jobs whose task was lost or whose worker died mid-way, fail jobs that ran out of
+    time or attempts, remove old ledgers."""
     now = now or timezone.now()
-    requeued = 0
-    for job_id in BackgroundJob.objects.filter(
-        state=JobState.QUEUED, created_at__lt=now - timezone.timedelta(minutes=2)
-    ).values_list("pk", flat=True):
-        _enqueue(job_id)
-        requeued += 1
+    # A job whose worker stopped beating after the task time limit was stopped by the limit:
+    # running it again would only hit the limit again.
+    out_of_time = now - timezone.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
     stale = now - timezone.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 300)
-    failed = BackgroundJob.objects.filter(state=JobState.RUNNING, started_at__lt=stale).update(
+    failed = BackgroundJob.objects.filter(
+        Q(started_at__lt=stale) | (orphaned(now) & Q(started_at__lt=out_of_time)),
+        state=JobState.RUNNING,
+    ).update(
         state=JobState.FAILED,
         error=_("The file could not be prepared in time. Try again later."),
         finished_at=now,
     )
+    failed += _fail_exhausted(now)
+    requeued = 0
+    lost = Q(state=JobState.QUEUED, created_at__lt=now - timezone.timedelta(minutes=2))
+    for job_id in BackgroundJob.objects.filter(lost | orphaned(now)).values_list("pk", flat=True):
+        _enqueue(job_id)
+        requeued += 1
     removed = 0
     for spec in REGISTRY.values():
         if spec.keep_days is None:

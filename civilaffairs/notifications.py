@@ -17,6 +17,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -155,13 +156,26 @@ def _queue_deliveries(ids, robots, event_key, text):
         enqueue(tasks.post_to_robot, pk, event_key, text)
 
 
-def enqueue(task, *args):
+# Monotonic time before which the broker is not tried again (see enqueue).
+_broker_down_until = 0.0
+
+
+def enqueue(task, *args) -> bool:
     """Queue a task; if the broker is unreachable, log it and carry on — the periodic sweeps
-    pick up what was not delivered, and the user's request must not fail for it."""
+    pick up what was not delivered, and the user's request must not fail for it. After a
+    failure the broker is not tried for BROKER_DOWN_RETRY_AFTER seconds, so a step that tells
+    twenty people does not wait twenty connection timeouts."""
+    global _broker_down_until
+    if time.monotonic() < _broker_down_until:
+        log.info("broker down: %s%r left to the periodic sweep", task.name, args)
+        return False
     try:
         task.delay(*args)
     except Exception:  # any broker error
+        _broker_down_until = time.monotonic() + settings.BROKER_DOWN_RETRY_AFTER
         log.warning("could not queue %s%r; the periodic sweep will retry", task.name, args)
+        return False
+    return True
 
 
 def absolute(url: str) -> str:
@@ -280,6 +294,36 @@ def deliver(notification_id: int) -> list[str]:
             _log(Channel.SMS, target, DeliveryStatus.SENT, reference, notification)
             used.append(Channel.SMS)
     return used
+
+
+def deliver_pending(max_age_hours: int = 24, grace_seconds: int = 60, limit: int = 500) -> int:
+    """The sweep: notifications whose delivery task was lost (broker down, worker killed before
+    it claimed) are e-mailed and texted late rather than never. Only channels the recipient
+    wants and nobody has claimed yet are tried; ``deliver`` claims each one, so a sweep racing
+    the normal task (or another sweep) still sends once. Rows younger than ``grace_seconds``
+    are left to their own task; older than ``max_age_hours`` to nobody (stale news)."""
+    now = timezone.now()
+    prefers_email = Q(recipient__notification_preference__isnull=True) | Q(
+        recipient__notification_preference__email=True,
+        recipient__notification_preference__digest=False,
+    )
+    wants_email = Q(emailed_at__isnull=True) & ~Q(recipient__email="") & prefers_email
+    wants_text = Q(
+        texted_at__isnull=True,
+        kind__in=list(URGENT_KINDS),
+        recipient__notification_preference__sms=True,
+    )
+    ids = list(
+        Notification.objects.filter(
+            created_at__gte=now - timezone.timedelta(hours=max_age_hours),
+            created_at__lte=now - timezone.timedelta(seconds=grace_seconds),
+            recipient__is_active=True,
+        )
+        .filter(wants_email | wants_text)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return sum(1 for pk in ids if deliver(pk))
 
 
 def sms_backend():

@@ -52,6 +52,9 @@ class BackgroundJob(models.Model):
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Written by the worker while it runs the job: a running job whose heartbeat stopped lost its
+    # worker and may be claimed again (see civilaffairs.jobs).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     objects = BackgroundJobQuerySet.as_manager()
 
