@@ -6,7 +6,7 @@ from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from civilaffairs.forms import LoginForm
-from civilaffairs.views import pages, system
+from civilaffairs.views import account, pages, system
 
 admin.site.site_header = "五五督查 · 系统管理"
 admin.site.site_title = "五五督查"
@@ -27,6 +27,9 @@ urlpatterns = [
     path("org/<int:pk>/", pages.OrgUnitDetailView.as_view(), name="orgunit-detail"),
     path("users/", pages.UserListView.as_view(), name="user-list"),
     path("users/<int:pk>/", pages.UserDetailView.as_view(), name="user-detail"),
+    path("users/<int:pk>/unlock/", account.UserUnlockView.as_view(), name="user-unlock"),
+    path("users/<int:pk>/otp-reset/", account.UserOTPResetView.as_view(), name="user-otp-reset"),
+    path("account/", include("civilaffairs.account_urls")),
     path("audit/", pages.AuditEventListView.as_view(), name="audit-list"),
     path("imports/", include("civilaffairs.import_urls")),
     path("files/<uuid:uuid>/", system.attachment_download, name="attachment-download"),

@@ -40,3 +40,46 @@ def start_chromium(width: int, height: int, console_log: bool = False):
     driver.set_page_load_timeout(30)
     driver.set_script_timeout(30)
     return driver
+
+
+def next_totp_token(device) -> str:
+    """A code the device accepts now and has not accepted before (a code is good once: a second
+    sign-in within the same 30 s takes the next step's code, which the tolerance allows)."""
+    import time
+
+    from civilaffairs.security import totp_token
+
+    step = int((time.time() - device.t0) // device.step)
+    step = max(step, device.last_t + 1)
+    return totp_token(device, at=device.t0 + step * device.step + 1)
+
+
+def sign_in(driver, base_url: str, username: str, password: str | None = None):
+    """Sign in through the form, and through the second step where the user needs one: the
+    code of their device, or, on first sign-in of a role that requires it, set-up with the key
+    the page shows. Returns once the browser has left the sign-in pages."""
+    from base64 import b32decode
+
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.personas import PASSWORD
+
+    driver.get(f"{base_url}/login/")
+    driver.find_element(By.NAME, "username").send_keys(username)
+    driver.find_element(By.NAME, "password").send_keys(password or PASSWORD)
+    driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    WebDriverWait(driver, 10).until(lambda d: "/login/" not in d.current_url)
+    if "/account/2fa/verify/" in driver.current_url:
+        device = TOTPDevice.objects.get(user__username=username, confirmed=True)
+    elif "/account/2fa/setup/" in driver.current_url:
+        secret = driver.find_element(By.CSS_SELECTOR, "[data-otp-secret]").text.replace(" ", "")
+        key = b32decode(secret + "=" * (-len(secret) % 8)).hex()
+        device = TOTPDevice(key=key, last_t=-1)
+    else:
+        return
+    step_page = driver.current_url
+    driver.find_element(By.NAME, "otp_token").send_keys(next_totp_token(device))
+    driver.find_element(By.CSS_SELECTOR, "form:not([action]) button[type=submit]").click()
+    WebDriverWait(driver, 10).until(lambda d: d.current_url != step_page)

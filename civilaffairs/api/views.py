@@ -1,12 +1,11 @@
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from civilaffairs.api.auth import TokenObtainView, token_schema
 from civilaffairs.api.base import VisibleReadOnlyViewSet, VisibleViewSetMixin
 from civilaffairs.api.serializers import (
     AttachmentSerializer,
@@ -62,11 +61,11 @@ class UserViewSet(VisibleReadOnlyViewSet):
         return super().get_permissions()
 
 
-class TokenView(ObtainAuthToken):
-    """Exchange a username and password for an API token (for the mobile pages and scripts)."""
+class TokenView(TokenObtainView):
+    """Exchange a username and password (and the two-factor code where one is needed) for an
+    API token (for the mobile pages and scripts); see civilaffairs.api.auth."""
 
-    permission_classes = [AllowAny]
-
+    @token_schema
     def post(self, request, *args, **kwargs):
         response = super().post(request, *args, **kwargs)
         # No session, so no user_logged_in signal: the sign-in is recorded here.

@@ -224,6 +224,15 @@ class UserDetailView(ObjectDetailView):
     def decorate_queryset(self, queryset):
         return queryset.select_related("org_unit").prefetch_related("roles__scope")
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if self.request.user.is_sysadmin:
+            from civilaffairs.security import sign_in_status
+
+            # Lockout, password age and two-factor device, with unlock and reset buttons.
+            context["sign_in_security"] = sign_in_status(self.object)
+        return context
+
 
 class AuditEventListView(ObjectListView):
     model = AuditEvent

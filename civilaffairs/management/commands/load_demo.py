@@ -103,12 +103,30 @@ def load_users(units: dict[str, OrgUnit], stats: Counter) -> None:
         stats["users_created"] += 1
 
 
+def load_devices(stats: Counter) -> None:
+    """Every demo account whose role requires two-factor sign-in gets a confirmed TOTP device
+    (``manage.py otp_code <username>`` prints its current code); new accounts' password clocks
+    start now (the password policy stamps them when the password is set)."""
+    from civilaffairs.security import otp_device_ensure
+
+    wanted = {s.username.lower() for s in city.users()}
+    holders = (
+        User.objects.annotate(login=Lower("username"))
+        .filter(login__in=wanted, roles__role__in=settings.OTP_REQUIRED_ROLES)
+        .distinct()
+    )
+    for user in holders:
+        _device, created = otp_device_ensure(user=user)
+        stats["devices_created"] += created
+
+
 def load_demo() -> Counter:
     """Bring the database in line with the demo city, in one transaction."""
     stats = Counter()
     with transaction.atomic():
         units = load_units(stats)
         load_users(units, stats)
+        load_devices(stats)
     return stats
 
 

@@ -206,6 +206,10 @@ class Command(BaseCommand):
                 write(f"  {_pad(str(row[0]), widths[0])}  {_pad(str(row[1]), widths[1])}  {row[2]}")
         else:
             write(f"Demo password: {settings.DEMO_PASSWORD} (run `manage.py load_demo` first)")
+        write(
+            "Roles " + ", ".join(settings.OTP_REQUIRED_ROLES) + " also need a two-factor code: "
+            "`python manage.py otp_code <username>` prints it (e.g. for leader)."
+        )
         write("Ctrl-C stops the web server, the worker and beat.")
         if settings.EMBEDDED_SERVICES:
             write("The embedded PostgreSQL/Redis under var/ keep running; `make stop` stops them.")
