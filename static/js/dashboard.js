@@ -7,6 +7,33 @@
   var charts = [];
   var printing = window.matchMedia && window.matchMedia("print").matches;
 
+  // The tooltip as DOM nodes, not markup: ECharts' own tooltip markup carries style
+  // attributes, which the Content-Security-Policy refuses.
+  function tooltip(params) {
+    var points = Array.isArray(params) ? params : [params];
+    var box = document.createElement("div");
+    var title = document.createElement("div");
+    title.className = "chart-tip-title";
+    title.textContent = points.length ? points[0].name : "";
+    box.appendChild(title);
+    points.forEach(function (point) {
+      var row = document.createElement("div");
+      var dot = document.createElement("span");
+      dot.className = "chart-tip-dot";
+      dot.style.backgroundColor = point.color;
+      var value = document.createElement("strong");
+      value.className = "chart-tip-value";
+      value.textContent = point.value;
+      row.appendChild(dot);
+      if (point.seriesName && points.length > 1) {
+        row.appendChild(document.createTextNode(point.seriesName));
+      }
+      row.appendChild(value);
+      box.appendChild(row);
+    });
+    return box;
+  }
+
   function option(spec, type) {
     var horizontal = type === "hbar";
     var many = !horizontal && spec.labels.length > 6;
@@ -16,7 +43,7 @@
       color: palette,
       animation: !printing,
       grid: { left: 8, right: 16, top: 12, bottom: 8, containLabel: true },
-      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, formatter: tooltip },
       xAxis: horizontal ? value : category,
       yAxis: horizontal ? Object.assign(category, { inverse: true }) : value,
       series: [{

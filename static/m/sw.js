@@ -74,7 +74,7 @@ async function shellPage(request) {
     if (cached) return cached;
     return new Response(
       "<!doctype html><meta charset=utf-8><meta name=viewport content='width=device-width'>" +
-      "<title>五五督查</title><p style='font:16px sans-serif;padding:2rem'>" +
+      "<title>五五督查</title><style>p{font:16px sans-serif;padding:2rem}</style><p>" +
       "离线状态，且本机尚未保存现场检查页面。请联网后打开一次。</p>",
       { status: 503, headers: { "Content-Type": "text/html; charset=utf-8" } });
   }
