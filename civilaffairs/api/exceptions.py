@@ -1,6 +1,7 @@
 """API errors: a service's ServiceError becomes a JSON body with its Chinese message."""
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -16,6 +17,16 @@ def exception_handler(exc, context):
         return Response(body, status=exc.status_code)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    if isinstance(exc, exceptions.Throttled):
+        # The same Chinese message as the pages' limits; DRF adds Retry-After from exc.wait.
+        wait = exc.wait or 1
+        message = _("Too many requests: please wait %(seconds)s seconds and try again.")
+        response = Response(
+            {"detail": message % {"seconds": wait}, "code": "throttled"},
+            status=status.HTTP_429_TOO_MANY_REQUESTS,
+            headers={"Retry-After": str(wait)},
+        )
+        return response
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

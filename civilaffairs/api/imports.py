@@ -139,6 +139,7 @@ class ImportTemplateView(ImporterView):
 
 class ImportRunView(ImporterView):
     parser_classes = [MultiPartParser, FormParser]
+    throttle_scopes = {"POST": "import"}
 
     @extend_schema(
         operation_id="imports_run",

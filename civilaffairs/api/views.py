@@ -65,6 +65,8 @@ class TokenView(TokenObtainView):
     """Exchange a username and password (and the two-factor code where one is needed) for an
     API token (for the mobile pages and scripts); see civilaffairs.api.auth."""
 
+    throttle_scopes = {"POST": "login"}  # per client address, besides the lockout
+
     @token_schema
     def post(self, request, *args, **kwargs):
         response = super().post(request, *args, **kwargs)
@@ -90,6 +92,7 @@ class AttachmentViewSet(VisibleViewSetMixin, mixins.RetrieveModelMixin, viewsets
     serializer_class = AttachmentSerializer
     lookup_field = "uuid"
     parser_classes = [MultiPartParser, FormParser]
+    throttle_scopes = {"POST": "upload"}
 
     @extend_schema(
         request={"multipart/form-data": AttachmentUploadSerializer},

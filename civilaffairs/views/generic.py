@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import DetailView, TemplateView
 
 from civilaffairs.exports import xlsx_response
+from civilaffairs.ratelimit import RateLimit, RateLimitMixin
 
 
 class RoleRequiredMixin(LoginRequiredMixin):
@@ -109,7 +110,12 @@ def flag_column(name, label, getter, yes, no, order_by=None) -> Column:
     )
 
 
-class ObjectListView(RoleRequiredMixin, VisibleQuerysetMixin, TemplateView):
+def _asks_export(request) -> bool:
+    data = request.POST if request.method == "POST" else request.GET
+    return data.get("export") == "xlsx"
+
+
+class ObjectListView(RoleRequiredMixin, RateLimitMixin, VisibleQuerysetMixin, TemplateView):
     """Filter (one FilterSet shared with the API), sort, paginate, export."""
 
     template_name = "generic/object_list.html"
@@ -124,6 +130,12 @@ class ObjectListView(RoleRequiredMixin, VisibleQuerysetMixin, TemplateView):
     export_title = ""  # the ledger's name in file names and on the job page (default: title)
     selectable = False  # rows get checkboxes; "export selected" exports only those
     empty_message = _("Nothing matches the current filters.")
+
+    # An export (at once, or the confirmed background job) is the list's costly request.
+    rate_limits = [RateLimit("export", methods=("GET", "POST"), when=_asks_export)]
+
+    def get_rate_limits(self):
+        return self.rate_limits if self.export_filename else []
 
     def get_columns(self):
         return self.columns

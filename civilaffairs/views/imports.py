@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -21,6 +22,7 @@ from civilaffairs import imports
 from civilaffairs.exceptions import ServiceError
 from civilaffairs.files import XLSX, attachment_store
 from civilaffairs.models import Attachment
+from civilaffairs.ratelimit import rate_limit
 
 SESSION_KEY = "imports:last"
 
@@ -112,6 +114,7 @@ class UploadView(ImporterMixin, View):
     def get(self, request, kind):
         return self.render_page(ImportUploadForm())
 
+    @method_decorator(rate_limit("import"))
     def post(self, request, kind):
         form = ImportUploadForm(request.POST, request.FILES)
         if not form.is_valid():
@@ -140,6 +143,7 @@ class CommitView(ImporterMixin, View):
     """Import the file the dry run checked: the person's own pending upload, read again and
     checked again inside the import's transaction."""
 
+    @method_decorator(rate_limit("import"))
     def post(self, request, kind):
         pending = self._pending(request.POST.get("token", ""))
         if pending is None:

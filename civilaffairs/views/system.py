@@ -94,19 +94,40 @@ def attachment_download(request, uuid):
     return response
 
 
+def _api_error(exception_class):
+    """Under /api/ an error Django answers itself (no URL matches, a bad request, a crash) is
+    JSON like every other API answer, with DRF's Chinese message."""
+    from rest_framework import exceptions
+
+    error = getattr(exceptions, exception_class)
+    return JsonResponse({"detail": str(error.default_detail)}, status=error.status_code)
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
 def error_403(request, exception=None):
+    if _is_api(request):
+        return _api_error("PermissionDenied")
     return render(request, "errors/403.html", status=403)
 
 
 def error_404(request, exception=None):
+    if _is_api(request):
+        return _api_error("NotFound")
     return render(request, "errors/404.html", status=404)
 
 
 def error_500(request):
+    if _is_api(request):
+        return _api_error("APIException")
     return render(request, "errors/500.html", status=500)
 
 
 def error_400(request, exception=None):
+    if _is_api(request):
+        return _api_error("ParseError")
     return render(request, "errors/400.html", status=400)
 
 

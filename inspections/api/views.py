@@ -166,7 +166,10 @@ class VisitViewSet(
         visit = self.decorate_queryset(Visit.objects.filter(pk=visit.pk)).get()
         return _answer(s.VisitDetailSerializer, visit, created)
 
-    @extend_schema(request=s.CheckinSerializer, responses=s.VisitDetailSerializer)
+    @extend_schema(
+        request=s.CheckinSerializer,
+        responses={201: s.VisitDetailSerializer, 200: s.VisitDetailSerializer},
+    )
     @action(detail=True, methods=["post"])
     def checkin(self, request, pk=None):
         """Check in on site: time and GPS (distance from the target is computed and flagged)."""
@@ -188,7 +191,10 @@ class VisitViewSet(
         )
         return self._detail(visit, created=not already)
 
-    @extend_schema(request=s.ResultWriteSerializer, responses=s.ResultSerializer)
+    @extend_schema(
+        request=s.ResultWriteSerializer,
+        responses={201: s.ResultSerializer, 200: s.ResultSerializer},
+    )
     @action(detail=True, methods=["post"])
     def results(self, request, pk=None):
         """Record what one checklist item showed."""
@@ -247,7 +253,10 @@ class FindingViewSet(
             self.request.user
         )
 
-    @extend_schema(request=s.FindingCreateSerializer, responses={201: s.FindingSerializer})
+    @extend_schema(
+        request=s.FindingCreateSerializer,
+        responses={201: s.FindingSerializer, 200: s.FindingSerializer},
+    )
     def create(self, request):
         data = s.FindingCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -300,6 +309,7 @@ class PhotoViewSet(
     lookup_field = "uuid"
     parser_classes = [MultiPartParser, FormParser]
     ordering = ["uploaded_at", "id"]
+    throttle_scopes = {"POST": "upload"}
 
     def decorate_queryset(self, queryset):
         return queryset.select_related("item_result")
@@ -310,7 +320,9 @@ class PhotoViewSet(
         return super().get_permissions()
 
     @extend_schema(
-        request={"multipart/form-data": s.PhotoUploadSerializer}, responses={201: s.PhotoSerializer}
+        request={"multipart/form-data": s.PhotoUploadSerializer},
+        # 200: the same client UUID again, answered with the photo it already made.
+        responses={201: s.PhotoSerializer, 200: s.PhotoSerializer},
     )
     def create(self, request):
         data = s.PhotoUploadSerializer(data=request.data)

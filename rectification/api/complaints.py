@@ -3,7 +3,7 @@ Complainants' names, phones and ID numbers are masked in every response; the ``r
 returns them to whoever may see them, and records the reveal on the audit trail."""
 
 from django.db.models import Prefetch
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -277,6 +277,7 @@ class RateSerializer(serializers.Serializer):
     denominator = FigureSerializer()
 
 
+@extend_schema_serializer(many=False)  # the figures of the list, not a list of them
 class ComplaintFiguresSerializer(serializers.Serializer):
     total = FigureSerializer()
     by_channel = FigureSerializer(many=True)

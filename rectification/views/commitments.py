@@ -6,6 +6,7 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -14,6 +15,7 @@ from django.views.generic import FormView, TemplateView
 
 from civilaffairs.choices import Role
 from civilaffairs.exceptions import ServiceError
+from civilaffairs.ratelimit import rate_limit
 from civilaffairs.views.generic import Column, ObjectDetailView, ObjectListView, RoleRequiredMixin
 from civilaffairs.views.generic import badge as make_badge
 from rectification import commitments as service
@@ -255,6 +257,10 @@ class PublicCommitmentsView(TemplateView):
     digit runs blanked) are shown — never who wrote them, never a complainant."""
 
     template_name = "rectification/public_commitments.html"
+
+    @method_decorator(rate_limit("public", key="ip", methods=("GET", "HEAD")))
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -15,6 +15,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
@@ -27,6 +28,7 @@ from civilaffairs.exceptions import ServiceError
 from civilaffairs.files import attachment_store
 from civilaffairs.models import Attachment, OrgUnit
 from civilaffairs.navigation import BUSINESS
+from civilaffairs.ratelimit import rate_limit
 from civilaffairs.services import timeline_of
 from civilaffairs.views.generic import (
     Column,
@@ -572,6 +574,7 @@ class OrderTransitionView(ObjectActionMixin, View):
 
     allowed_roles = BUSINESS
 
+    @method_decorator(rate_limit("upload", when=lambda request: bool(request.FILES)))
     def post(self, request, pk, action):
         order = get_object_or_404(Rectification.objects.visible_to(request.user), pk=pk)
         step = services.STEPS.get(action)

@@ -97,6 +97,7 @@ class BriefViewSet(
     allowed_roles = dashboard.DASHBOARD_ROLES
     serializer_class = BriefSerializer
     filterset_fields = ["state"]
+    throttle_scopes = {"POST": "brief"}
     ordering_fields = ["created_at"]
     ordering = ["-created_at", "-id"]
 

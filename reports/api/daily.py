@@ -4,13 +4,14 @@ project's urls under ``api/v1/``; the writes call the services in reports/daily.
 
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
 from civilaffairs.api.base import VisibleViewSetMixin
+from civilaffairs.api.schema import ErrorSerializer
 from civilaffairs.choices import BottomLine, Role
 from civilaffairs.exceptions import ServiceError
 from civilaffairs.models import OrgUnit
@@ -230,7 +231,14 @@ class DailyReportViewSet(
             self.allowed_roles = MANAGE_ROLES
         return super().get_permissions()
 
-    @extend_schema(request=DailyReportSubmitSerializer, responses={201: DailyReportSerializer})
+    @extend_schema(
+        request=DailyReportSubmitSerializer,
+        responses={
+            201: DailyReportSerializer,
+            200: DailyReportSerializer,
+            404: OpenApiResponse(ErrorSerializer, description="No such period or unit in view."),
+        },
+    )
     def create(self, request):
         """File (or, before the cut-off, correct) a unit's report for a day. ``nil``: all five
         lines normal, no ``lines`` needed. Answers 201 when filed, 200 for a correction or a

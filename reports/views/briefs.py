@@ -4,11 +4,13 @@ for a new one (also posted to by the dashboard's 生成简报 button)."""
 from django.core.paginator import Paginator
 from django.shortcuts import redirect
 from django.urls import path
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
 from civilaffairs.exceptions import ServiceError
 from civilaffairs.models import BackgroundJob, OrgUnit
+from civilaffairs.ratelimit import rate_limit
 from civilaffairs.views.generic import RoleRequiredMixin
 from civilaffairs.views.jobs import STATE_COLOURS
 from reports import briefs, dashboard
@@ -75,6 +77,7 @@ class BriefCreateView(BriefListView):
 
     http_method_names = ["post"]
 
+    @method_decorator(rate_limit("brief"))
     def post(self, request, *args, **kwargs):
         form = BriefForm(request.POST, user=request.user)
         if form.is_valid():

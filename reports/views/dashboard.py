@@ -5,13 +5,18 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
+from civilaffairs.ratelimit import RateLimit, RateLimitMixin
 from civilaffairs.views.generic import RoleRequiredMixin
 from reports import dashboard
 
 
-class DashboardView(RoleRequiredMixin, TemplateView):
+class DashboardView(RoleRequiredMixin, RateLimitMixin, TemplateView):
     allowed_roles = dashboard.DASHBOARD_ROLES
     template_name = "reports/dashboard.html"
+    # ?refresh=1 recomputes every figure instead of reading the snapshot.
+    rate_limits = [
+        RateLimit("dashboard_refresh", methods=("GET",), when=lambda r: r.GET.get("refresh") == "1")
+    ]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
