@@ -382,7 +382,11 @@ def post_to_robot(endpoint_id: int, event_key: str, text: str) -> bool:
 
 
 def send_digests(now=None) -> int:
-    """One e-mail per person who chose the digest, with what arrived since their last one."""
+    """One e-mail per person who chose the digest, with what arrived since their last one.
+
+    The rows are claimed (``digested_at``) and committed before the e-mail is sent, so a task
+    redelivered after its worker died mid-way never sends a digest twice; if the mail server
+    refuses, the claim is given back and the next run sends them."""
     now = now or timezone.now()
     sent = 0
     people = User.objects.filter(
@@ -398,6 +402,7 @@ def send_digests(now=None) -> int:
             if not rows:
                 continue
             Notification.objects.filter(pk__in=[r.pk for r in rows]).update(digested_at=now)
+        try:
             send_mail(
                 subject=_("[%(site)s] Daily digest: %(count)d notifications")
                 % {"site": settings.SITE_NAME, "count": len(rows)},
@@ -408,8 +413,14 @@ def send_digests(now=None) -> int:
                 from_email=None,
                 recipient_list=[person.email],
             )
-            _log(Channel.EMAIL, person.email, DeliveryStatus.SENT, _("daily digest"))
-            sent += 1
+        except Exception as error:  # the mail server: give the claim back, log, go on
+            Notification.objects.filter(pk__in=[r.pk for r in rows], digested_at=now).update(
+                digested_at=None
+            )
+            _log(Channel.EMAIL, person.email, DeliveryStatus.FAILED, error)
+            continue
+        _log(Channel.EMAIL, person.email, DeliveryStatus.SENT, _("daily digest"))
+        sent += 1
     return sent
 
 

@@ -324,3 +324,46 @@ def test_the_sweep_requeues_jobs_whose_worker_died(city, fault_kind, settings, m
     assert jobs.sweep(now)["requeued"] == 1
     assert queued == [died.pk]
     assert BackgroundJob.objects.get(pk=alive.pk).state == JobState.RUNNING
+
+
+# --- the daily digest -------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_digest_is_claimed_before_it_is_sent_and_given_back_if_the_mail_server_refuses(
+    city, monkeypatch
+):
+    """Claimed and committed before sending: a worker killed after sending cannot send it again
+    on redelivery. A refused send gives the claim back for the next run."""
+    from smtplib import SMTPException
+
+    from django.db import connection
+
+    from civilaffairs.choices import DeliveryStatus
+    from civilaffairs.models import Delivery
+
+    person = city["liaison_a"]
+    person.email = "a@example.org"
+    person.save(update_fields=["email"])
+    NotificationPreference.objects.create(user=person, digest=True)
+    notifications.notify(recipients=[person], kind="update", title="甲", event_key="d1")
+    notifications.notify(recipients=[person], kind="update", title="乙", event_key="d2")
+    depth = len(connection.atomic_blocks)
+    seen = []
+    real_send_mail = notifications.send_mail
+
+    def refused(**kwargs):
+        unclaimed = Notification.objects.filter(recipient=person, digested_at__isnull=True)
+        seen.append((len(connection.atomic_blocks), unclaimed.count()))
+        raise SMTPException("mail server down")
+
+    monkeypatch.setattr(notifications, "send_mail", refused)
+    assert notifications.send_digests() == 0
+    assert seen == [(depth, 0)]  # no transaction of its own open, both rows claimed
+    assert Notification.objects.filter(recipient=person, digested_at__isnull=True).count() == 2
+    assert Delivery.objects.filter(status=DeliveryStatus.FAILED, target="a@example.org").exists()
+
+    monkeypatch.setattr(notifications, "send_mail", real_send_mail)
+    assert notifications.send_digests() == 1
+    assert notifications.send_digests() == 0
+    assert len(mail.outbox) == 1 and "甲" in mail.outbox[0].body and "乙" in mail.outbox[0].body
