@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -126,6 +127,17 @@ class OrgUnit(models.Model):
         from django.urls import reverse
 
         return reverse("orgunit-detail", args=[self.pk])
+
+    def clean(self):
+        super().clean()
+        if self.contact_id_number and not self.is_household:
+            raise ValidationError(
+                {
+                    "contact_id_number": _(
+                        "Only a low-income household's contact has an ID number recorded."
+                    )
+                }
+            )
 
     @property
     def is_household(self) -> bool:
