@@ -115,7 +115,7 @@ SELECT COALESCE(
     (SELECT last_hash FROM {PURGE_TABLE} ORDER BY id DESC LIMIT 1),
     %s
 ), nextval(pg_get_serial_sequence('{EVENT_TABLE}', 'id'))
-"""  # noqa: S608 - constant table names
+"""  # noqa: S608 - constant table names  # nosec B608
 
 
 def seal(event, using: str = "default") -> None:
@@ -159,7 +159,7 @@ class VerifyResult:
 
 
 def _anchor(cursor):
-    cursor.execute(f"SELECT last_id, last_hash FROM {PURGE_TABLE} ORDER BY id DESC LIMIT 1")  # noqa: S608
+    cursor.execute(f"SELECT last_id, last_hash FROM {PURGE_TABLE} ORDER BY id DESC LIMIT 1")  # noqa: S608  # nosec B608
     row = cursor.fetchone()
     return (row[0], row[1]) if row else (None, GENESIS)
 
@@ -168,7 +168,7 @@ def verify(*, using: str = "default", batch_size: int = 5000) -> VerifyResult:
     """Walk the chain in id order, ``batch_size`` rows at a time (memory stays flat for any
     length), and stop at the first event whose content or link does not match."""
     columns = ", ".join((*CONTENT_FIELDS, "prev_hash", "hash"))
-    query = f"SELECT {columns} FROM {EVENT_TABLE} WHERE id > %s ORDER BY id LIMIT %s"  # noqa: S608
+    query = f"SELECT {columns} FROM {EVENT_TABLE} WHERE id > %s ORDER BY id LIMIT %s"  # noqa: S608  # nosec B608
     connection = connections[using]
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_lock_shared(%s)", [PURGE_LOCK_KEY])
@@ -251,7 +251,7 @@ def purge(*, now: dt.datetime | None = None, batch_size: int = 10_000) -> int:
                 # retention, and nothing else (migration 0009).
                 cursor.execute("SET LOCAL civilaffairs.audit_purge = 'on'")
                 cursor.execute(
-                    f"DELETE FROM {EVENT_TABLE} WHERE id <= %s AND at < %s",  # noqa: S608
+                    f"DELETE FROM {EVENT_TABLE} WHERE id <= %s AND at < %s",  # noqa: S608  # nosec B608
                     [last_id, cutoff],
                 )
                 count = cursor.rowcount

@@ -211,7 +211,7 @@ def encrypt_plaintext_rows(
     with connection.cursor() as cursor:
         while True:
             cursor.execute(
-                f"SELECT id, {', '.join(quote(n) for n in names)} FROM {quote(table)} "  # noqa: S608
+                f"SELECT id, {', '.join(quote(n) for n in names)} FROM {quote(table)} "  # noqa: S608  # nosec B608
                 f"WHERE id > %s AND ({pending}) ORDER BY id LIMIT %s",
                 [last, batch_size],
             )
@@ -244,7 +244,7 @@ def encrypt_plaintext_rows(
                         f"{quote(bidx)} = COALESCE(v.{quote('b_' + name)}, t.{quote(bidx)})"
                     )
             cursor.execute(
-                f"UPDATE {quote(table)} AS t SET {', '.join(sets)} "  # noqa: S608
+                f"UPDATE {quote(table)} AS t SET {', '.join(sets)} "  # noqa: S608  # nosec B608
                 f"FROM (VALUES {placeholders}) AS v({', '.join(quote(a) for a in aliases)}) "
                 "WHERE t.id = v.id",
                 params,
@@ -261,7 +261,7 @@ def decrypt_token_rows(connection, table: str, columns: list[tuple], batch_size:
     with connection.cursor() as cursor:
         while True:
             cursor.execute(
-                f"SELECT id, {', '.join(quote(n) for n in names)} FROM {quote(table)} "  # noqa: S608
+                f"SELECT id, {', '.join(quote(n) for n in names)} FROM {quote(table)} "  # noqa: S608  # nosec B608
                 f"WHERE id > %s AND ({pending}) ORDER BY id LIMIT %s",
                 [last, batch_size],
             )
@@ -276,6 +276,6 @@ def decrypt_token_rows(connection, table: str, columns: list[tuple], batch_size:
                 ]
                 sets = ", ".join(f"{quote(n)} = %s" for n in names)
                 cursor.execute(
-                    f"UPDATE {quote(table)} SET {sets} WHERE id = %s",  # noqa: S608
+                    f"UPDATE {quote(table)} SET {sets} WHERE id = %s",  # noqa: S608  # nosec B608
                     [*values, row[0]],
                 )

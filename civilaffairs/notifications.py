@@ -369,7 +369,7 @@ def post_to_robot(endpoint_id: int, event_key: str, text: str) -> bool:
         request = urllib.request.Request(  # noqa: S310 — scheme checked above
             url, data=body, headers={"Content-Type": "application/json; charset=utf-8"}
         )
-        with urllib.request.urlopen(request, timeout=settings.WEBHOOK_TIMEOUT) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=settings.WEBHOOK_TIMEOUT) as response:  # noqa: S310  # nosec B310
             answer = json.loads(response.read() or b"{}")
         if answer.get("errcode", 0) != 0:
             raise ValueError(f"errcode {answer.get('errcode')}: {answer.get('errmsg', '')}")

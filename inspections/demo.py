@@ -507,7 +507,7 @@ def relink_repeats():
 
 
 def load(stdout=None) -> dict:
-    rng = random.Random(20260112)  # noqa: S311 - demo data, not security
+    rng = random.Random(20260112)  # noqa: S311 - demo data, not security  # nosec B311
     users = {
         u.username: u
         for u in User.objects.filter(

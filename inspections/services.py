@@ -143,7 +143,7 @@ def draw_targets(*, candidates, count: int, seed: int) -> list[int]:
     ids = sorted(candidates)
     if count >= len(ids):
         return ids
-    return sorted(random.Random(seed).sample(ids, count))  # noqa: S311 - not cryptographic
+    return sorted(random.Random(seed).sample(ids, count))  # noqa: S311 - not cryptographic  # nosec B311
 
 
 @transaction.atomic

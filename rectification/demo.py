@@ -144,7 +144,7 @@ def load_orders(count: int = 84) -> dict:
     if len(users) < 3:
         return {"skipped": "demo users missing"}
     heads = set_heads()
-    rng = random.Random(20260301)  # noqa: S311 - demo data, not security
+    rng = random.Random(20260301)  # noqa: S311 - demo data, not security  # nosec B311
     liaisons = sorted(
         (
             (a.scope.path, a.user)

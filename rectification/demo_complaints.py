@@ -278,7 +278,7 @@ def _walk_case(index, case, users, units, liaisons, rng, today):
             # A personal request (assistance, a pension…) is about the person: their ID number
             # is kept. Its own generator leaves the other demo draws as they were.
             complainant_id_number=(
-                demo_id_number(random.Random(f"complaint-{index}"))  # noqa: S311
+                demo_id_number(random.Random(f"complaint-{index}"))  # noqa: S311  # nosec B311
                 if nature == "personal" and not anonymous
                 else ""
             ),
@@ -443,7 +443,7 @@ def load() -> dict:
     users, liaisons = _people()
     if len(users) < 5:
         return {"skipped": "demo users missing"}
-    rng = random.Random(20260707)  # noqa: S311 - demo data, not security
+    rng = random.Random(20260707)  # noqa: S311 - demo data, not security  # nosec B311
     departments = {u.code: u for u in OrgUnit.objects.filter(kind="department")}
     institutions = [
         unit

@@ -88,7 +88,7 @@ def load_daily() -> dict:
                 remind_minutes=60,
             )
     units = list(period.units.order_by("path"))
-    rng = random.Random(20260115)  # noqa: S311 - repeatable demo data, not secrets
+    rng = random.Random(20260115)  # noqa: S311 - repeatable demo data, not secrets  # nosec B311
     now = timezone.now()
     for offset in range(DAYS_BACK, -1, -1):
         day = today - dt.timedelta(days=offset)

@@ -70,7 +70,8 @@ token_schema = extend_schema(
     examples=[
         OpenApiExample(
             "Two-factor sign-in",
-            value={"username": "leader", "password": "…", "otp": "123456"},
+            # An example request in the API docs, not a credential (bandit B105).
+            value={"username": "leader", "password": "…", "otp": "123456"},  # nosec B105
             request_only=True,
         )
     ],

@@ -251,7 +251,8 @@ MOBILE_PREFIXES += ["180", "186", "187", "188", "189"]
 
 def _district_rng(name: str) -> random.Random:
     # Each district draws from its own stream: editing one district leaves the others alone.
-    return random.Random(f"{SEED}:{name}")
+    # Repeatable generated data, not secrets (bandit B311).
+    return random.Random(f"{SEED}:{name}")  # nosec B311
 
 
 def _mobile(rng: random.Random) -> str:
@@ -383,7 +384,8 @@ class _DistrictBuilder:
         # A household's contact has an ID number; drawn from its own generator (seeded by the
         # code) so that the district's draws, and so every other demo value, stay as they were.
         id_number = (
-            demo_id_number(random.Random(code))
+            # Repeatable generated data, not secrets (bandit B311).
+            demo_id_number(random.Random(code))  # nosec B311
             if itype == InstitutionType.LOW_INCOME_HOUSEHOLD
             else ""
         )
@@ -498,7 +500,8 @@ class _DistrictBuilder:
 
 @cache
 def _units() -> tuple[UnitSpec, ...]:
-    rng = random.Random(f"{SEED}:bureau")
+    # Repeatable generated data, not secrets (bandit B311).
+    rng = random.Random(f"{SEED}:bureau")  # nosec B311
     units = [
         UnitSpec(
             code=ROOT_CODE,
@@ -651,7 +654,8 @@ def _code(ref: str | None) -> str | None:
 
 @cache
 def _users() -> tuple[UserSpec, ...]:
-    rng = random.Random(f"{SEED}:people")
+    # Repeatable generated data, not secrets (bandit B311).
+    rng = random.Random(f"{SEED}:people")  # nosec B311
     people = list(_PEOPLE)
     for district in DISTRICTS:
         bureau = f"{district.name}民政局"

@@ -136,7 +136,7 @@ class Command(BaseCommand):
         with transaction.atomic(), connection.cursor() as cursor:
             for label, condition in DROP:
                 sql = condition % params
-                cursor.execute(f"DELETE FROM {_table(label)} WHERE {sql}")  # noqa: S608 (constants)
+                cursor.execute(f"DELETE FROM {_table(label)} WHERE {sql}")  # noqa: S608 (constants)  # nosec B608
                 if cursor.rowcount:
                     self.stdout.write(f"{label:<34}{cursor.rowcount:>10} rows deleted")
         self.stdout.write(f"dropped in {time.monotonic() - started:.1f} s")

@@ -39,7 +39,7 @@ def _pending_ids(model, fields, after: int, limit: int, reindex: bool) -> list[i
         params = [f"{crypto.PREFIX}{crypto.keyring().current_id}:%"] * len(fields)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT id FROM {quote(model._meta.db_table)} "  # noqa: S608
+            f"SELECT id FROM {quote(model._meta.db_table)} "  # noqa: S608  # nosec B608
             f"WHERE id > %s AND ({condition}) ORDER BY id LIMIT %s",
             [after, *params, limit],
         )
