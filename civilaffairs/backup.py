@@ -73,7 +73,7 @@ def _tool_dirs() -> list[Path]:
 
 def tool_major(path: Path) -> int | None:
     try:
-        out = subprocess.run(  # noqa: S603 — a PostgreSQL client program, no shell
+        out = subprocess.run(  # noqa: S603 — a PostgreSQL client program, no shell  # nosec B603
             [str(path), "--version"], capture_output=True, text=True, timeout=20, check=True
         ).stdout
     except (OSError, subprocess.SubprocessError):
@@ -114,17 +114,20 @@ def _libpq(database: dict | None = None) -> tuple[list[str], dict]:
     """Connection arguments and environment for a client program (the password goes in the
     environment, never on the command line)."""
     db = database or connection.settings_dict
+    options = db.get("OPTIONS") or {}
     args = ["--no-password", "--dbname", db["NAME"]]
-    if db.get("HOST"):
-        args += ["--host", str(db["HOST"])]
-    if db.get("PORT"):
-        args += ["--port", str(db["PORT"])]
+    # A Unix-socket URL (the embedded server: ``…@/name?host=/dir``) puts host and port in
+    # OPTIONS.
+    host, port = db.get("HOST") or options.get("host"), db.get("PORT") or options.get("port")
+    if host:
+        args += ["--host", str(host)]
+    if port:
+        args += ["--port", str(port)]
     if db.get("USER"):
         args += ["--username", str(db["USER"])]
     env = dict(os.environ)
     if db.get("PASSWORD"):
         env["PGPASSWORD"] = str(db["PASSWORD"])
-    options = db.get("OPTIONS") or {}
     for option, variable in (("sslmode", "PGSSLMODE"), ("sslrootcert", "PGSSLROOTCERT")):
         if options.get(option):
             env[variable] = str(options[option])
@@ -132,7 +135,7 @@ def _libpq(database: dict | None = None) -> tuple[list[str], dict]:
 
 
 def _run(command: list, env: dict, what: str):
-    result = subprocess.run(command, env=env, capture_output=True, text=True)  # noqa: S603
+    result = subprocess.run(command, env=env, capture_output=True, text=True)  # noqa: S603  # nosec B603
     if result.returncode != 0:
         raise BackupError(f"{what} failed (exit {result.returncode}):\n{result.stderr.strip()}")
     return result

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 from django.db import connection
 
@@ -90,13 +91,18 @@ def broker_at(url: str):
         notifications._broker_down_until = 0.0
 
 
-def database_url() -> str:
-    """The URL of the database this test runs on (the test database)."""
+def database_url(name: str | None = None) -> str:
+    """The URL of the database this test runs on (the test database), or of another database
+    ``name`` on the same server; a Unix-socket host (the embedded server) goes in ``?host=``."""
     s = connection.settings_dict
-    password = f":{s['PASSWORD']}" if s.get("PASSWORD") else ""
-    host = s.get("HOST") or "127.0.0.1"
-    port = s.get("PORT") or 5432
-    return f"postgres://{s['USER']}{password}@{host}:{port}/{s['NAME']}"
+    name = name or s["NAME"]
+    password = f":{quote(s['PASSWORD'], safe='')}" if s.get("PASSWORD") else ""
+    options = s.get("OPTIONS") or {}
+    host = s.get("HOST") or options.get("host") or "127.0.0.1"
+    port = s.get("PORT") or options.get("port") or 5432
+    if str(host).startswith("/"):
+        return f"postgres://{s['USER']}{password}@/{name}?host={host}&port={port}"
+    return f"postgres://{s['USER']}{password}@{host}:{port}/{name}"
 
 
 def subprocess_env(**extra) -> dict:

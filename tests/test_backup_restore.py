@@ -18,7 +18,7 @@ from django.db import connection
 from psycopg2 import sql
 
 from civilaffairs.models import Attachment
-from tests.fault_helpers import ROOT, dead_redis_url, subprocess_env
+from tests.fault_helpers import ROOT, database_url, dead_redis_url, subprocess_env
 from tests.personas import build_city
 from tests.rectification_data import issue, step
 
@@ -27,19 +27,14 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 def _server_params(name=None) -> dict:
     s = connection.settings_dict
+    options = s.get("OPTIONS") or {}
     return {
         "dbname": name or s["NAME"],
         "user": s["USER"],
         "password": s.get("PASSWORD") or None,
-        "host": s.get("HOST") or "127.0.0.1",
-        "port": s.get("PORT") or 5432,
+        "host": s.get("HOST") or options.get("host") or "127.0.0.1",
+        "port": s.get("PORT") or options.get("port") or 5432,
     }
-
-
-def _url(name) -> str:
-    p = _server_params(name)
-    password = f":{p['password']}" if p["password"] else ""
-    return f"postgres://{p['user']}{password}@{p['host']}:{p['port']}/{name}"
 
 
 @pytest.fixture
@@ -109,7 +104,7 @@ def backup(tmp_path) -> Path:
 
 def restore_in_subprocess(archive, database, media_root, *extra):
     env = subprocess_env(
-        DATABASE_URL=_url(database), MEDIA_ROOT=media_root, REDIS_URL=dead_redis_url()
+        DATABASE_URL=database_url(database), MEDIA_ROOT=media_root, REDIS_URL=dead_redis_url()
     )
     return subprocess.run(  # the project's own manage.py
         [sys.executable, "manage.py", "restore", str(archive), *extra],
