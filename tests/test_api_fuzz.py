@@ -178,3 +178,11 @@ def test_api_answers_as_documented(case, role, fuzz_city, wsgi_in_transaction):
     if role not in fuzz_city:
         case.headers = {k: v for k, v in (case.headers or {}).items() if k != "Authorization"}
     case.call_and_validate(headers=headers, checks=CHECKS)
+
+
+def test_every_persona_token_reaches_the_api(fuzz_city, client):
+    """The run above means something only if each role's token is accepted (not 403 for all)."""
+    for role, key in fuzz_city.items():
+        response = client.get("/api/v1/users/me/", HTTP_AUTHORIZATION=f"Token {key}")
+        assert response.status_code == 200, role
+        assert response.json()["username"] == ROLES[role]

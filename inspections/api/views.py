@@ -1,13 +1,14 @@
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from civilaffairs.api.base import VisibleViewSetMixin
+from civilaffairs.api.schema import ErrorSerializer
 from civilaffairs.choices import Role
 from civilaffairs.exceptions import ServiceError
 from civilaffairs.models import OrgUnit
@@ -26,6 +27,10 @@ from inspections.models import (
 
 OFFICE = (Role.SUPERVISOR, Role.OFFICE_HEAD)
 PLAN_READERS = (*OFFICE, Role.INSPECTOR, Role.LEADER)
+
+
+# A create naming a visit outside the caller's view answers as if it did not exist.
+VISIT_NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such visit in your view.")
 
 
 def _answer(serializer_class, obj, created: bool, context=None):
@@ -255,7 +260,7 @@ class FindingViewSet(
 
     @extend_schema(
         request=s.FindingCreateSerializer,
-        responses={201: s.FindingSerializer, 200: s.FindingSerializer},
+        responses={201: s.FindingSerializer, 200: s.FindingSerializer, 404: VISIT_NOT_FOUND},
     )
     def create(self, request):
         data = s.FindingCreateSerializer(data=request.data)
@@ -322,7 +327,7 @@ class PhotoViewSet(
     @extend_schema(
         request={"multipart/form-data": s.PhotoUploadSerializer},
         # 200: the same client UUID again, answered with the photo it already made.
-        responses={201: s.PhotoSerializer, 200: s.PhotoSerializer},
+        responses={201: s.PhotoSerializer, 200: s.PhotoSerializer, 404: VISIT_NOT_FOUND},
     )
     def create(self, request):
         data = s.PhotoUploadSerializer(data=request.data)
