@@ -174,9 +174,9 @@ def reserve_ids(model, count: int) -> int:
         cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
         (sequence,) = cursor.fetchone()
         cursor.execute(f"LOCK TABLE {quoted} IN EXCLUSIVE MODE")
-        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {quoted}")  # noqa: S608
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {quoted}")  # noqa: S608  # nosec B608
         (top,) = cursor.fetchone()
-        cursor.execute(f"SELECT last_value, is_called FROM {sequence}")  # noqa: S608
+        cursor.execute(f"SELECT last_value, is_called FROM {sequence}")  # noqa: S608  # nosec B608
         last, called = cursor.fetchone()
         first = max(top, last if called else last - 1) + 1
         if count:
@@ -187,7 +187,7 @@ def reserve_ids(model, count: int) -> int:
 class Builder:
     def __init__(self, scale: str, seed: int, out=None):
         self.cfg = SCALES[scale]
-        self.rng = random.Random(seed)  # noqa: S311 (reproducible data, not secrets)
+        self.rng = random.Random(seed)  # noqa: S311 (reproducible data, not secrets)  # nosec B311
         self.out = out
         self.today = timezone.localdate()
         self.tz = timezone.get_current_timezone()
