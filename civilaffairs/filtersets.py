@@ -1,7 +1,13 @@
 """One FilterSet per model, shared by the pages and the API."""
 
+import copy
+import datetime as dt
+
 import django_filters
+from django import forms
 from django.db.models import Q
+from django.forms.models import ModelChoiceIterator
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -22,15 +28,88 @@ def yes_no_filter(**kwargs):
     return django_filters.BooleanFilter(widget=AllYesNoSelect, **kwargs)
 
 
+class ShortSelect(forms.Select):
+    """A select of model choices that lists at most ``limit`` of them: those of
+    ``shown(queryset)`` (e.g. no institutions: a city has 20,000 units, and a page with a
+    select of all of them is megabytes and seconds to render), plus the one selected. The field
+    still accepts any id of its whole queryset (links from the dashboard, the API)."""
+
+    def __init__(self, attrs=None, *, shown=None, limit=500):
+        super().__init__(attrs)
+        self.shown, self.limit, self.selected = shown, limit, None
+
+    def __deepcopy__(self, memo):
+        obj = copy.copy(self)
+        obj.attrs = self.attrs.copy()
+        obj._choices = copy.copy(self._choices)
+        memo[id(self)] = obj
+        return obj
+
+    def value_from_datadict(self, data, files, name):
+        self.selected = super().value_from_datadict(data, files, name)
+        return self.selected
+
+    @property
+    def choices(self):
+        iterator = self._choices
+        if not isinstance(iterator, ModelChoiceIterator):
+            return iterator
+        queryset = iterator.queryset
+        narrow = self.shown(queryset) if self.shown else queryset
+        rows = list(narrow[: self.limit])
+        selected = str(self.selected or "")
+        if selected.isdigit() and int(selected) not in {obj.pk for obj in rows}:
+            rows += list(queryset.filter(pk=int(selected)))
+        empty = iterator.field.empty_label
+        return ([("", empty)] if empty is not None else []) + [iterator.choice(o) for o in rows]
+
+    @choices.setter
+    def choices(self, value):
+        self._choices = value
+
+
+def without_institutions(units):
+    return units.exclude(kind=OrgKind.INSTITUTION)
+
+
+def recent_plans(plans):
+    return plans.order_by("-period_start", "-pk")
+
+
 @extend_schema_field(OpenApiTypes.INT)
 class SubtreeFilter(django_filters.ModelChoiceFilter):
-    """A unit id; matches objects in that unit's subtree (``field_name`` leads to OrgUnit)."""
+    """A unit id; matches objects in that unit's subtree (``field_name`` leads to OrgUnit). The
+    page lists the units above the institutions (see ShortSelect); an institution is found by
+    the search box, or comes with a link."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", ShortSelect(shown=without_institutions))
+        super().__init__(*args, **kwargs)
 
     def filter(self, queryset, value):
         if not value:
             return queryset
         prefix = f"{self.field_name}__" if self.field_name else ""
         return queryset.filter(**{f"{prefix}path__startswith": value.path})
+
+
+class LocalDayFilter(django_filters.DateFilter):
+    """A local day on a datetime field, matched as a range of instants: ``gte`` from that
+    day's midnight, ``lte`` up to the next day's midnight. Same rows as ``field__date__gte`` /
+    ``__date__lte``, but an index on the field can serve it (no cast of every row's time)."""
+
+    def filter(self, qs, value):
+        if value in django_filters.constants.EMPTY_VALUES:
+            return qs
+        zone = timezone.get_current_timezone()
+        if self.lookup_expr == "gte":
+            lookup, day = "gte", value
+        elif self.lookup_expr == "lte":
+            lookup, day = "lt", value + dt.timedelta(days=1)
+        else:  # pragma: no cover - declared with gte or lte only
+            raise ValueError(self.lookup_expr)
+        bound = dt.datetime.combine(day, dt.time.min, tzinfo=zone)
+        return self.get_method(qs)(**{f"{self.field_name}__{lookup}": bound})
 
 
 def visible_units(request, **filters):

@@ -6,7 +6,10 @@ from django.utils.translation import gettext_lazy as _
 
 from civilaffairs.choices import BottomLine, InstitutionType, OrgKind
 from civilaffairs.filtersets import (
+    LocalDayFilter,
+    ShortSelect,
     SubtreeFilter,
+    recent_plans,
     visible_districts,
     visible_units,
     yes_no_filter,
@@ -54,7 +57,10 @@ class VisitFilterSet(django_filters.FilterSet):
         choices=[("me", _("Assigned to me"))], method="filter_assigned", label=_("Assigned")
     )
     plan = django_filters.ModelChoiceFilter(
-        queryset=visible_plans, label=_("Plan"), empty_label=_("All")
+        queryset=visible_plans,
+        label=_("Plan"),
+        empty_label=_("All"),
+        widget=ShortSelect(shown=recent_plans),
     )
     state = django_filters.MultipleChoiceFilter(choices=VisitState.choices, label=_("State"))
     district = django_filters.ModelChoiceFilter(
@@ -87,7 +93,11 @@ class VisitFilterSet(django_filters.FilterSet):
 class FindingFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
     plan = django_filters.ModelChoiceFilter(
-        field_name="visit__plan", queryset=visible_plans, label=_("Plan"), empty_label=_("All")
+        field_name="visit__plan",
+        queryset=visible_plans,
+        label=_("Plan"),
+        empty_label=_("All"),
+        widget=ShortSelect(shown=recent_plans),
     )
     district = django_filters.ModelChoiceFilter(
         field_name="target__district",
@@ -116,10 +126,8 @@ class FindingFilterSet(django_filters.FilterSet):
     state = django_filters.ChoiceFilter(choices=FindingState.choices, label=_("State"))
     repeat = yes_no_filter(method="filter_repeat", label=_("Repeat problem"))
     filed = yes_no_filter(method="filter_filed", label=_("Filed"))
-    since = django_filters.DateFilter(
-        field_name="found_at", lookup_expr="date__gte", label=_("From")
-    )
-    until = django_filters.DateFilter(field_name="found_at", lookup_expr="date__lte", label=_("To"))
+    since = LocalDayFilter(field_name="found_at", lookup_expr="gte", label=_("From"))
+    until = LocalDayFilter(field_name="found_at", lookup_expr="lte", label=_("To"))
 
     class Meta:
         model = Finding

@@ -8,7 +8,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from civilaffairs.choices import Role as RoleCode
-from civilaffairs.filtersets import SubtreeFilter, visible_districts, visible_units, yes_no_filter
+from civilaffairs.filtersets import (
+    LocalDayFilter,
+    SubtreeFilter,
+    visible_districts,
+    visible_units,
+    yes_no_filter,
+)
 from civilaffairs.workdays import add_working_days
 from rectification.choices import (
     OPEN_STATES,
@@ -70,11 +76,11 @@ class RectificationFilterSet(django_filters.FilterSet):
     deadline_to = django_filters.DateFilter(
         field_name="deadline", lookup_expr="lte", label=_("Deadline to")
     )
-    dispatched_from = django_filters.DateFilter(
-        field_name="dispatched_at", lookup_expr="date__gte", label=_("Dispatched from")
+    dispatched_from = LocalDayFilter(
+        field_name="dispatched_at", lookup_expr="gte", label=_("Dispatched from")
     )
-    dispatched_to = django_filters.DateFilter(
-        field_name="dispatched_at", lookup_expr="date__lte", label=_("Dispatched to")
+    dispatched_to = LocalDayFilter(
+        field_name="dispatched_at", lookup_expr="lte", label=_("Dispatched to")
     )
     closed_on_time = yes_no_filter(method="filter_closed_on_time", label=_("Closed on time"))
     overdue = yes_no_filter(method="filter_overdue", label=_("Overdue"))

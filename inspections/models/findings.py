@@ -2,6 +2,7 @@ import uuid
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import BrinIndex
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -110,6 +111,10 @@ class Finding(models.Model):
         indexes = [
             models.Index(fields=["target", "category", "found_at"]),
             models.Index(fields=["bottom_line", "severity"]),
+            # The lists' default order (newest first) and their date filters (#8).
+            models.Index(fields=["found_at", "id"], name="finding_found_at_id"),
+            # Findings arrive in time order: a tiny BRIN serves the dashboard's long ranges.
+            BrinIndex(fields=["found_at"], name="finding_found_at_brin"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -66,7 +66,12 @@ class Visit(models.Model):
         verbose_name = _("visit")
         verbose_name_plural = _("visits")
         ordering = ["-scheduled_date", "-id"]
-        indexes = [models.Index(fields=["plan", "state"]), models.Index(fields=["target", "state"])]
+        indexes = [
+            models.Index(fields=["plan", "state"]),
+            models.Index(fields=["target", "state"]),
+            # The list's default order and the dashboard's period (#8).
+            models.Index(fields=["scheduled_date", "id"], name="visit_scheduled_date_id"),
+        ]
 
     def __str__(self):
         return f"{self.target} · {self.plan}"
