@@ -6,6 +6,7 @@ from civilaffairs import crypto
 from civilaffairs.fields import BlindIndexField, EncryptedCharField
 from civilaffairs.validators import validate_id_number
 from rectification.choices import (
+    OPEN_STATES,
     AlertLevel,
     ComplaintChannel,
     ComplaintDomain,
@@ -143,6 +144,15 @@ class Rectification(models.Model):
         indexes = [
             models.Index(fields=["state", "deadline"]),
             models.Index(fields=["responsible_unit", "state"]),
+            # The API's and the page's default orders, and the dispatch-date filters (#8).
+            models.Index(fields=["deadline", "id"], name="order_deadline_id"),
+            models.Index(fields=["dispatched_at", "id"], name="order_dispatched_at_id"),
+            # Open orders by deadline: overdue lists (dashboard, digest), the deadline scan.
+            models.Index(
+                fields=["deadline", "id"],
+                name="order_open_deadline",
+                condition=models.Q(state__in=sorted(OPEN_STATES)),
+            ),
         ]
 
     def __str__(self):
