@@ -151,7 +151,8 @@ class SessionLimitsMiddleware:
             response["HX-Redirect"] = redirect_to_login(next_url or "/", login_url).url
             return response
         messages.warning(request, message)
-        if request.path == login_url:
+        if request.path in (login_url, resolve_url("logout")):
+            # Signing in, or out (already done): let the view answer as for anyone.
             return self.get_response(request)
         return redirect_to_login(request.get_full_path(), login_url)
 

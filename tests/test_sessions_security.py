@@ -152,6 +152,15 @@ def test_idle_session_is_ended_with_a_message_on_the_sign_in_page(city, client):
     assert event.changes["reason"] == "idle"
 
 
+def test_signing_out_of_an_ended_session_just_signs_out(city, client):
+    client.force_login(city["supervisor"])
+    backdate(client, ACTIVE, minutes=31)
+    response = client.post(reverse("logout"))
+    assert response.status_code == 302
+    assert response.url == reverse("login")
+    assert not UserSession.objects.filter(user=city["supervisor"]).exists()
+
+
 def test_a_session_within_the_idle_limit_stays(city, client):
     client.force_login(city["supervisor"])
     backdate(client, ACTIVE, minutes=29)
