@@ -162,9 +162,10 @@ class RateLimit:
     when: object = None
 
 
-# Views whose POST is a sign-in attempt: limited per client address, whoever's account it names
-# (the lockout after failed passwords is django-axes', per account and address).
-LOGIN_VIEWS = {"login", "admin:login"}
+# Views whose POST is a sign-in attempt (a password, or the second step's code): limited per
+# client address, whoever's account it names (the lockout after failures is django-axes', per
+# account and address).
+LOGIN_VIEWS = {"login", "admin:login", "otp-verify"}
 
 
 class LoginRateLimitMiddleware:

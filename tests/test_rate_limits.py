@@ -105,6 +105,14 @@ def test_admin_login_is_limited_too(city, client, limits):
     assert_refused(client.post(url, data, REMOTE_ADDR=ADDRESS))
 
 
+def test_two_factor_code_step_is_limited_too(city, client, limits):
+    limits(login="1/m")
+    client.force_login(city["supervisor"])
+    url = reverse("otp-verify")
+    assert client.post(url, {"otp": "000000"}, REMOTE_ADDR=ADDRESS).status_code != 429
+    assert_refused(client.post(url, {"otp": "000000"}, REMOTE_ADDR=ADDRESS))
+
+
 def test_api_token_endpoint_answers_429_without_issuing_a_token(city, client, limits):
     limits(login="2/m")
     url = reverse("api-token")
