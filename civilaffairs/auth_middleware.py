@@ -15,7 +15,7 @@ from civilaffairs import security
 from civilaffairs.passwords import password_expired
 
 # URL names reachable whatever the person still owes.
-ALWAYS_OPEN = {"logout", "login", "healthz", "javascript-catalog"}
+ALWAYS_OPEN = {"logout", "login", "healthz", "javascript-catalog", "api-token"}
 OTP_PAGES = {"otp-verify", "otp-setup"}
 PASSWORD_PAGES = {"password-change"}
 

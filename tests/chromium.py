@@ -62,6 +62,7 @@ def sign_in(driver, base_url: str, username: str, password: str | None = None):
 
     from django_otp.plugins.otp_totp.models import TOTPDevice
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import WebDriverWait
 
     from tests.personas import PASSWORD
@@ -70,7 +71,7 @@ def sign_in(driver, base_url: str, username: str, password: str | None = None):
     driver.find_element(By.NAME, "username").send_keys(username)
     driver.find_element(By.NAME, "password").send_keys(password or PASSWORD)
     driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    WebDriverWait(driver, 10).until(lambda d: "/login/" not in d.current_url)
+    WebDriverWait(driver, 30).until(lambda d: "/login/" not in d.current_url)
     if "/account/2fa/verify/" in driver.current_url:
         device = TOTPDevice.objects.get(user__username=username, confirmed=True)
     elif "/account/2fa/setup/" in driver.current_url:
@@ -80,6 +81,6 @@ def sign_in(driver, base_url: str, username: str, password: str | None = None):
     else:
         return
     step_page = driver.current_url
-    driver.find_element(By.NAME, "otp_token").send_keys(next_totp_token(device))
-    driver.find_element(By.CSS_SELECTOR, "form:not([action]) button[type=submit]").click()
-    WebDriverWait(driver, 10).until(lambda d: d.current_url != step_page)
+    # Enter submits the code's form (a click can land on the card's footer on a short window).
+    driver.find_element(By.NAME, "otp_token").send_keys(next_totp_token(device) + Keys.ENTER)
+    WebDriverWait(driver, 30).until(lambda d: d.current_url != step_page)

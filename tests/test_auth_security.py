@@ -22,7 +22,7 @@ from rest_framework.authtoken.models import Token
 
 from civilaffairs import security
 from civilaffairs.models import AuditEvent, PasswordHistory, User
-from tests.chromium import next_totp_token
+from tests.chromium import CHROMEDRIVER, CHROMIUM, MISSING_REASON, next_totp_token, start_chromium
 from tests.personas import PASSWORD
 
 REQUIRED = ["sysadmin", "auditor", "office_head", "leader"]
@@ -712,3 +712,49 @@ def test_no_password_in_any_log_or_audit_row(city, client, all_logs):
     hashes = [u.password for u in User.objects.all()]
     for encoded in hashes:
         assert not [row for row in rows if encoded in row]
+
+
+# --- In a real browser ----------------------------------------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER), reason=MISSING_REASON)
+@pytest.mark.django_db(transaction=True)
+def test_leader_sets_up_two_factor_and_signs_in_with_a_code_in_chromium(live_server):
+    """First sign-in of a leader: password, set-up page (the key read off the page, the QR
+    drawn as inline SVG), then home; a second browser is asked for the code. No page of the
+    flow breaks the Content-Security-Policy."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.chromium import sign_in as chromium_sign_in
+    from tests.personas import build_city
+
+    build_city()
+    browser = start_chromium(1366, 768, console_log=True)
+    try:
+        browser.get(f"{live_server.url}/login/")
+        browser.find_element(By.NAME, "username").send_keys("leader")
+        browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+        browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        WebDriverWait(browser, 10).until(lambda b: "/account/2fa/setup/" in b.current_url)
+        qr = browser.find_element(By.CSS_SELECTOR, "svg[role=img]")
+        assert qr.size["width"] >= 200
+        assert "双因素" in browser.page_source
+        browser.delete_all_cookies()
+        chromium_sign_in(browser, live_server.url, "leader")
+        assert browser.current_url == f"{live_server.url}/"
+        assert TOTPDevice.objects.get(user__username="leader").confirmed
+        browser.delete_all_cookies()
+        chromium_sign_in(browser, live_server.url, "leader")
+        assert browser.current_url == f"{live_server.url}/"
+        browser.get(f"{live_server.url}/account/")
+        assert 'data-otp-status="on"' in browser.page_source
+        violations = [
+            entry
+            for entry in browser.get_log("browser")
+            if "Content Security Policy" in entry.get("message", "")
+        ]
+        assert not violations, violations
+    finally:
+        browser.quit()

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.chromium import CHROMEDRIVER, CHROMIUM, start_chromium
+from tests.chromium import sign_in as chromium_sign_in
 from tests.personas import PASSWORD
 
 SHOTS = Path(
@@ -31,15 +32,9 @@ def browser():
 
 
 def sign_in(browser, live_server, username):
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    browser.get(f"{live_server.url}/login/")
-    browser.find_element(By.NAME, "username").send_keys(username)
-    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    # Let the sign-in land before the caller navigates away (which would cancel it).
-    WebDriverWait(browser, 10).until(lambda b: "/login/" not in b.current_url)
+    # Password, then the two-factor step where the user needs one (tests/chromium.py); it
+    # returns once the sign-in has landed, before the caller navigates away.
+    chromium_sign_in(browser, live_server.url, username, PASSWORD)
 
 
 @pytest.mark.django_db(transaction=True)

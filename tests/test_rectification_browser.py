@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.chromium import CHROMEDRIVER, CHROMIUM, MISSING_REASON, start_chromium
+from tests.chromium import sign_in as chromium_sign_in
 from tests.personas import PASSWORD
 
 SHOTS = Path(
@@ -28,15 +29,12 @@ def browser():
 
 
 def sign_in(browser, live_server, username):
-    from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
     browser.delete_all_cookies()
-    browser.get(f"{live_server.url}/login/")
-    browser.find_element(By.NAME, "username").send_keys(username)
-    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    # Password, then the two-factor step for the roles that need one (tests/chromium.py).
+    chromium_sign_in(browser, live_server.url, username, PASSWORD)
     WebDriverWait(browser, 10).until(ec.url_to_be(f"{live_server.url}/"))
 
 

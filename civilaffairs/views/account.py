@@ -50,6 +50,7 @@ class AccountView(LoginRequiredMixin, TemplateView):
             otp_required=security.otp_required(user),
             otp_form=OTPTokenForm(),
         )
+        context["otp_form"].fields["otp_token"].widget.attrs.pop("autofocus", None)
         return context
 
 
