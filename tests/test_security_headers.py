@@ -17,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from django.test import Client, override_settings
 
-from tests.chromium import CHROMEDRIVER, CHROMIUM, MISSING_REASON, start_chromium
+from tests.chromium import CHROMEDRIVER, CHROMIUM, MISSING_REASON, sign_in, start_chromium
 from tests.test_query_baseline import (
     OTHER_PAGES,
     PERSONAS,
@@ -492,16 +492,24 @@ def test_https_environment_turns_on_hsts_and_the_redirect():
 
 # --- (3) real Chromium: no violation on the main pages ----------------------------------------
 # Registered before any page script runs (CDP Page.addScriptToEvaluateOnNewDocument): every
-# violation of the document is kept for the test to read.
+# violation is kept in the tab's sessionStorage, so those of pages passed through (the sign-in
+# steps, redirects) are read too.
 LISTENER = """
-window.__cspViolations = [];
+window.__cspListening = true;
 document.addEventListener("securitypolicyviolation", function (event) {
-  window.__cspViolations.push({
-    directive: event.effectiveDirective || event.violatedDirective,
+  var kept = JSON.parse(sessionStorage.getItem("__csp") || "[]");
+  kept.push({
+    page: location.pathname, directive: event.effectiveDirective || event.violatedDirective,
     blocked: event.blockedURI, source: event.sourceFile, line: event.lineNumber,
     sample: event.sample
   });
+  sessionStorage.setItem("__csp", JSON.stringify(kept));
 });
+"""
+READ_VIOLATIONS = """
+var kept = JSON.parse(sessionStorage.getItem("__csp") || "[]");
+sessionStorage.removeItem("__csp");
+return window.__cspListening === true ? kept : null;
 """
 
 
@@ -510,6 +518,7 @@ document.addEventListener("securitypolicyviolation", function (event) {
 @pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER), reason=MISSING_REASON)
 @pytest.mark.django_db(transaction=True)
 def test_main_pages_run_in_chromium_without_a_policy_violation(live_server):
+    from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
@@ -518,7 +527,7 @@ def test_main_pages_run_in_chromium_without_a_policy_violation(live_server):
     from reports.models import FlashReport
     from tests.busy_city import fill
     from tests.personas import build_city
-    from tests.test_rectification_browser import SIZES, sign_in
+    from tests.test_rectification_browser import SIZES
 
     fill(build_city())
     order = Rectification.objects.order_by("pk").first()
@@ -527,7 +536,7 @@ def test_main_pages_run_in_chromium_without_a_policy_violation(live_server):
     violations = []
 
     def collect(label):
-        found = browser.execute_script("return window.__cspViolations || null")
+        found = browser.execute_script(READ_VIOLATIONS)
         assert found is not None, f"{label}: the listener was not installed"
         violations.extend(f"{label}: {v}" for v in found)
         for entry in browser.get_log("browser"):
@@ -545,13 +554,30 @@ def test_main_pages_run_in_chromium_without_a_policy_violation(live_server):
     def script(code):
         return lambda b: b.execute_script(code)
 
+    def become(username):
+        """Signs in afresh (password, then the two-factor step where the role needs it). Once
+        more on a timeout: on a loaded machine the set-up step sometimes outlasts the helper's
+        wait, which is not what this test is about."""
+        from selenium.common.exceptions import WebDriverException
+
+        for attempt in (1, 2):
+            browser.delete_all_cookies()
+            try:
+                sign_in(browser, live_server.url, username)
+                break
+            except WebDriverException:
+                if attempt == 2:
+                    raise
+        collect(f"{username} signing in")
+
     try:
         browser.execute_cdp_cmd("Page.enable", {})
         browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": LISTENER})
         wait = WebDriverWait(browser, 20)
 
-        sign_in(browser, live_server, "leader")
-        collect("sign-in and home")
+        # Signing in passes the two-factor set-up page (with its QR code) for the roles that
+        # need it: the listener is on those pages too.
+        become("leader")
         visit(
             "dashboard",
             "/reports/dashboard/?preset=year",
@@ -562,6 +588,12 @@ def test_main_pages_run_in_chromium_without_a_policy_violation(live_server):
         from selenium.webdriver import ActionChains
 
         ActionChains(browser).move_to_element(chart).perform()
+        wait.until(
+            script(
+                "return !!document.querySelector('.chart-tip-title')"
+                " || (sessionStorage.getItem('__csp') || '[]') !== '[]'"
+            )
+        )
         collect("dashboard tooltip")
         visit(
             "flash preview",
@@ -572,7 +604,7 @@ def test_main_pages_run_in_chromium_without_a_policy_violation(live_server):
             ),
         )
 
-        sign_in(browser, live_server, "supervisor")
+        become("supervisor")
         visit(
             "findings list",
             "/inspections/findings/",
@@ -605,7 +637,10 @@ def test_main_pages_run_in_chromium_without_a_policy_violation(live_server):
         if len(day.options) > 1:
             before = browser.current_url
             day.select_by_index(1)
-            wait.until(lambda b: b.current_url != before and "day=" in b.current_url)
+            try:
+                wait.until(lambda b: b.current_url != before and "day=" in b.current_url)
+            except TimeoutException:
+                violations.append("daily board: choosing a day did not send the form")
         collect("daily board, another day")
         visit(
             "API docs",
@@ -613,19 +648,7 @@ def test_main_pages_run_in_chromium_without_a_policy_violation(live_server):
             ec.presence_of_element_located((By.CSS_SELECTOR, "#swagger-ui .opblock")),
         )
 
-        sign_in(browser, live_server, "inspector")
-        browser.set_window_size(*SIZES["phone"])
-        visit(
-            "mobile PWA",
-            "/m/",
-            script(
-                "return !!navigator.serviceWorker.controller"
-                " || document.querySelector('#page-list:not([hidden]), #page-visit:not([hidden])')"
-            ),
-        )
-
-        browser.set_window_size(*SIZES["desktop"])
-        sign_in(browser, live_server, "sysadmin")
+        become("sysadmin")
         visit("admin", "/admin/", ec.presence_of_element_located((By.ID, "content")))
         visit(
             "admin list",
@@ -636,6 +659,18 @@ def test_main_pages_run_in_chromium_without_a_policy_violation(live_server):
             "admin form",
             "/admin/civilaffairs/orgunit/add/",
             ec.presence_of_element_located((By.CSS_SELECTOR, "form")),
+        )
+
+        # Last, as its service worker stays behind: the inspector's PWA on a phone.
+        become("inspector")
+        browser.set_window_size(*SIZES["phone"])
+        visit(
+            "mobile PWA",
+            "/m/",
+            script(
+                "return !!navigator.serviceWorker.controller"
+                " || document.querySelector('#page-list:not([hidden]), #page-visit:not([hidden])')"
+            ),
         )
     finally:
         browser.quit()
