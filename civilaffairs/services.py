@@ -37,7 +37,7 @@ def audit_record(*, actor, action: str, obj=None, summary: str = "", changes=Non
     actor = actor if getattr(actor, "is_authenticated", False) else None
     return AuditEvent.objects.create(
         actor=actor,
-        actor_name=(actor.real_name or actor.username) if actor else _("system"),
+        actor_name=(actor.real_name or actor.username)[:100] if actor else _("system"),
         action=action,
         object_type=obj._meta.label_lower if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",

@@ -270,3 +270,17 @@ def test_every_action_recorded_here_has_a_human_label(city, client):
     assert {"auth.login_failed", "auth.login", "access.denied", "list.export"} <= actions
     for event in AuditEvent.objects.all():
         assert event.action_label != event.action, event.action
+
+
+def test_the_trail_export_carries_each_events_number_and_hash(city, client):
+    import io
+
+    import openpyxl
+
+    event = audit_record(actor=city["sysadmin"], action="orgunit.special", summary="带哈希的记录")
+    client.force_login(city["auditor"])
+    export = client.get(reverse("audit-list"), {"q": "带哈希", "export": "xlsx"})
+    workbook = openpyxl.load_workbook(io.BytesIO(b"".join(export.streaming_content)))
+    _header, row = workbook.active.iter_rows(values_only=True)
+    assert str(event.pk) in [str(v) for v in row]
+    assert event.hash in row and len(event.hash) == 64

@@ -560,7 +560,10 @@ def test_refused_steps_change_nothing_and_say_why(city, client, settings):
 
     order.refresh_from_db()
     assert (order.state, order.version) == (S.ISSUED, 1)
-    assert (TimelineEntry.objects.count(), AuditEvent.objects.count()) == before
+    # The forged step is on the audit trail as a refusal; nothing else was written.
+    denied = AuditEvent.objects.filter(action="access.denied")
+    assert denied.get().changes["path"] == step_url(order, "cancel")
+    assert (TimelineEntry.objects.count(), AuditEvent.objects.count() - 1) == before
     assert not Attachment.objects.exists() and media_files(settings) == []
 
 

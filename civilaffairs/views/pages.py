@@ -262,4 +262,7 @@ class AuditEventListView(ObjectListView):
                 else "—"
             ),
         ),
+        # In the export only: the event's number and hash, to compare with audit_verify.
+        Column("event_id", _("Event number"), lambda e: e.pk, display=False),
+        Column("hash", _("Hash"), lambda e: e.hash, display=False),
     ]
