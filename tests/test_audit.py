@@ -284,3 +284,15 @@ def test_the_trail_export_carries_each_events_number_and_hash(city, client):
     _header, row = workbook.active.iter_rows(values_only=True)
     assert str(event.pk) in [str(v) for v in row]
     assert event.hash in row and len(event.hash) == 64
+
+
+def test_a_sign_in_to_the_admin_site_is_audited(city, client):
+    from tests.personas import PASSWORD
+
+    response = client.post(
+        "/admin/login/?next=/admin/", {"username": "sysadmin", "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(action="auth.login")
+    assert event.actor == city["sysadmin"]
+    assert event.changes == {"via": "admin"}
