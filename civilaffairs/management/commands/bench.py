@@ -44,17 +44,20 @@ class Command(BaseCommand):
             )
             self.stdout.write(benchmarks.dataset_label(dict(counts)))
             cases = []
-            for key in benchmarks.CASES:
-                if key not in keys:
-                    case = benchmarks.Case(key, benchmarks.TITLES[key], "not measured")
-                    case.reason = "not selected in this run (--only)"
-                else:
-                    self.stdout.write(f"running {key} …")
-                    case = benchmarks.run_case(key, opts)
-                self.stdout.write(case.summary())
-                for label, median, p95 in case.rows:
-                    self.stdout.write(f"    {label}: median {median:.1f} ms, p95 {p95:.1f} ms")
-                cases.append(case)
+            try:
+                for key in benchmarks.CASES:
+                    if key not in keys:
+                        case = benchmarks.Case(key, benchmarks.TITLES[key], "not measured")
+                        case.reason = "not selected in this run (--only)"
+                    else:
+                        self.stdout.write(f"running {key} …")
+                        case = benchmarks.run_case(key, opts)
+                    self.stdout.write(case.summary())
+                    for label, median, p95 in case.rows:
+                        self.stdout.write(f"    {label}: median {median:.1f} ms, p95 {p95:.1f} ms")
+                    cases.append(case)
+            finally:
+                benchmarks.cleanup()
         text = benchmarks.render(cases, info, counts, opts, time.perf_counter() - started)
         Path(output).write_text(text, encoding="utf-8")
         self.stdout.write(f"wrote {output}")
