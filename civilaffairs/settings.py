@@ -552,6 +552,10 @@ if AUDIT_RETENTION_DAYS < 180:
 # the dashboards people looked at recently in the background.
 DASHBOARD_MAX_AGE = env_int("DASHBOARD_MAX_AGE", 600)
 
+# A list with no filter at all over a table of more rows than this shows PostgreSQL's estimate
+# of its size ("about N") instead of counting every row (civilaffairs.counting); 0: always count.
+LIST_COUNT_ESTIMATE_ABOVE = env_int("LIST_COUNT_ESTIMATE_ABOVE", 100_000)
+
 # --- Rate limits (pages and API) -----------------------------------------------------------
 # "count/period" (period s, m, h or d) per caller; empty: no limit. Signing in counts per client
 # address, the rest per signed-in user (the public commitments page per address). With the cache

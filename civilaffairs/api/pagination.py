@@ -22,6 +22,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from civilaffairs.counting import ListPaginator
+
 CURSOR_SALT = "civilaffairs.api.cursor"
 
 
@@ -177,6 +179,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
     cursor_query_param = "cursor"
+    django_paginator_class = ListPaginator
 
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
@@ -228,11 +231,13 @@ class PageNumberPagination(pagination.PageNumberPagination):
     def get_paginated_response(self, data):
         if not self.cursor_mode:
             response = super().get_paginated_response(data)
+            response.data["count_estimated"] = self.page.paginator.estimated
             response.data["next_cursor"] = self.next_cursor
             return response
         return Response(
             {
                 "count": None,
+                "count_estimated": False,
                 "next": self.get_next_cursor_link(),
                 "previous": None,
                 "next_cursor": self.next_cursor,
@@ -249,8 +254,15 @@ class PageNumberPagination(pagination.PageNumberPagination):
     def get_paginated_response_schema(self, schema):
         answer = super().get_paginated_response_schema(schema)
         answer["properties"]["count"].update(
-            nullable=True, description="Rows in the list; null when walking by cursor."
+            nullable=True,
+            description="Rows in the list; null when walking by cursor; PostgreSQL's estimate "
+            "for a list with no filter at all over a large table (see count_estimated).",
         )
+        answer["properties"]["count_estimated"] = {
+            "type": "boolean",
+            "description": "True when count is the table's estimate (a list with no filter "
+            "over more than LIST_COUNT_ESTIMATE_ABOVE rows), not an exact count.",
+        }
         answer["properties"]["next"]["description"] = (
             "The next page: by number, or by cursor when walking by cursor."
         )

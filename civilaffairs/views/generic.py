@@ -7,7 +7,6 @@ from typing import Any
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.utils import timezone
 from django.utils.html import format_html
@@ -15,6 +14,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import DetailView, TemplateView
 
+from civilaffairs.counting import ListPaginator
 from civilaffairs.exports import xlsx_response
 from civilaffairs.ratelimit import RateLimit, RateLimitMixin
 
@@ -177,7 +177,7 @@ class ObjectListView(RoleRequiredMixin, RateLimitMixin, VisibleQuerysetMixin, Te
         if request.GET.get("export") == "xlsx" and self.export_filename:
             return self.export_request()
         filterset, sort, queryset = self.filtered_queryset()
-        paginator = Paginator(queryset, self.get_page_size())
+        paginator = ListPaginator(queryset, self.get_page_size())
         page = paginator.get_page(request.GET.get("page"))
         columns = [c for c in self.get_columns() if c.display]
         rows = [(obj, [(c.css, c.cell(obj)) for c in columns]) for obj in page.object_list]
