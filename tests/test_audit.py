@@ -296,3 +296,27 @@ def test_a_sign_in_to_the_admin_site_is_audited(city, client):
     event = AuditEvent.objects.get(action="auth.login")
     assert event.actor == city["sysadmin"]
     assert event.changes == {"via": "admin"}
+
+
+def test_every_action_code_written_in_the_code_has_a_human_label():
+    """Each ``audit_record(action="x.y")`` in the apps has a label in ACTION_LABELS (codes
+    built at run time, like ``f"plan.{action}"``, are registered from their step tables)."""
+    import re
+    from importlib import import_module
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from civilaffairs.models.audit import ACTION_LABELS
+
+    import_module(settings.ROOT_URLCONF)  # every view module, so every registration, loaded
+    root = Path(__file__).resolve().parent.parent
+    codes = set()
+    for app in ("civilaffairs", "inspections", "rectification", "reports"):
+        for path in (root / app).rglob("*.py"):
+            if "migrations" in path.parts:
+                continue
+            for call in re.findall(r"audit_record\((.*?)\)\n", path.read_text(), re.S):
+                codes.update(re.findall(r'action="([a-z_]+\.[a-z_]+)"', call))
+    assert {"auth.login", "access.denied", "complaint.reveal"} <= codes
+    assert sorted(c for c in codes if c not in ACTION_LABELS) == []
