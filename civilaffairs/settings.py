@@ -315,6 +315,8 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # Sign-ins are recorded in the audit trail; axes keeps only the failure counters.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_ENABLE_ADMIN = False
+# No start-up banner on every command; failures are still logged (username and address masked).
+AXES_VERBOSE = False
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp", "otp_token"]
 # Two-factor sign-in (TOTP, django-otp): required for these roles, optional for the others.
 OTP_REQUIRED_ROLES = env_list(
