@@ -34,12 +34,12 @@ class CursorError(Exception):
 # --- the sort key ------------------------------------------------------------------------------
 
 
-def sort_key(queryset) -> list[tuple[str, bool]]:
-    """The queryset's ordering as (field path, descending) pairs ending with the primary key, so
-    that the key is unique; raises CursorError for an ordering a cursor cannot follow (an
-    expression, or a relation ordered by its model's own ordering)."""
+def sort_key(queryset) -> list[tuple[str, bool, bool]]:
+    """The queryset's ordering as (field path, descending, nullable) ending with the primary
+    key, so that the key is unique; raises CursorError for an ordering a cursor cannot follow
+    (an expression, or a relation ordered by its model's own ordering)."""
     ordering = list(queryset.query.order_by) or list(queryset.model._meta.ordering)
-    key: list[tuple[str, bool]] = []
+    key: list[tuple[str, bool, bool]] = []
     model = queryset.model
     for item in ordering:
         if not isinstance(item, str) or item == "?":
@@ -47,18 +47,18 @@ def sort_key(queryset) -> list[tuple[str, bool]]:
         descending = item.startswith("-")
         path = item.lstrip("-+")
         if path == "pk" or path == model._meta.pk.name:
-            key.append((model._meta.pk.name, descending))
+            key.append((model._meta.pk.name, descending, False))
             break  # the key is unique from here on
-        if path not in queryset.query.annotations:
-            _check_path(model, path)
-        key.append((path, descending))
+        nullable = path in queryset.query.annotations or _check_path(model, path)
+        key.append((path, descending, nullable))
     else:
-        key.append((model._meta.pk.name, key[-1][1] if key else False))
+        key.append((model._meta.pk.name, key[-1][1] if key else False, False))
     return key
 
 
-def _check_path(model, path: str):
-    field = None
+def _check_path(model, path: str) -> bool:
+    """Checks that ``path`` leads to a plain field; returns whether its value may be NULL."""
+    field, nullable = None, False
     for part in path.split("__"):
         if field is not None:
             if not field.is_relation:
@@ -68,8 +68,10 @@ def _check_path(model, path: str):
             field = model._meta.get_field(part)
         except FieldDoesNotExist as error:
             raise CursorError(f"unknown field {path}") from error
+        nullable = nullable or bool(getattr(field, "null", True))
     if field.is_relation:
         raise CursorError(f"{path} is ordered by its model's ordering")
+    return nullable
 
 
 def _value_of(obj, path: str, fetch: bool = True):
@@ -115,41 +117,42 @@ def _decode(value):
     }[tag](text)
 
 
-def after(key: list[tuple[str, bool]], values: list) -> Q:
+def after(key: list[tuple[str, bool, bool]], values: list) -> Q:
     """Rows after ``values`` in the order ``key`` (NULLs last ascending, first descending, as
     PostgreSQL sorts them): (k1 after v1) or (k1 = v1 and k2 after v2) or … The leading field
-    also gets a plain range bound, which an index on it can use."""
+    also gets a plain range bound, which an index on it can use (NULL tests only for fields
+    that may be NULL, or the bound would not be one)."""
     condition = Q(pk__in=[])
     equal = Q()
-    for (path, descending), value in zip(key, values, strict=True):
+    for (path, descending, nullable), value in zip(key, values, strict=True):
         if value is None:
             beyond = Q(**{f"{path}__isnull": False}) if descending else Q(pk__in=[])
             same = Q(**{f"{path}__isnull": True})
         else:
             beyond = Q(**{f"{path}__{'lt' if descending else 'gt'}": value})
-            if not descending:
+            if nullable and not descending:
                 beyond |= Q(**{f"{path}__isnull": True})
             same = Q(**{path: value})
         condition |= equal & beyond
         equal &= same
-    path, descending = key[0]
+    path, descending, nullable = key[0]
     if values[0] is not None:
         bound = Q(**{f"{path}__{'lte' if descending else 'gte'}": values[0]})
-        if not descending:
+        if nullable and not descending:
             bound |= Q(**{f"{path}__isnull": True})
         condition = bound & condition
     return condition
 
 
 def _ordering(key) -> list[str]:
-    return [f"{'-' if descending else ''}{path}" for path, descending in key]
+    return [f"{'-' if descending else ''}{path}" for path, descending, _null in key]
 
 
 def make_cursor(model, key, obj, fetch: bool = True) -> str:
     payload = {
         "m": model._meta.label_lower,
         "o": _ordering(key),
-        "v": [_encode(_value_of(obj, path, fetch)) for path, _d in key],
+        "v": [_encode(_value_of(obj, path, fetch)) for path, *_rest in key],
     }
     return signing.dumps(payload, salt=CURSOR_SALT, compress=True)
 
