@@ -1243,6 +1243,16 @@ def render(cases: list[Case], info: dict, counts: list, opts: Options, seconds: 
         "DEBUG off. PASS/GAP compares with the issue's target, which is stated at city scale.",
         "",
     ]
+    if hasattr(os, "getloadavg"):
+        out += [
+            "Load average at the end (1/5/15 min): "
+            + " / ".join(f"{v:.2f}" for v in os.getloadavg())
+            + " (the machine's 2 cores are shared with other engineers' work).",
+            "",
+        ]
+    from civilaffairs.bench_gaps import gap_lines
+
+    out += gap_lines(cases)
     for case in cases:
         out += case.lines()
     return "\n".join(out).rstrip() + "\n"

@@ -34,7 +34,8 @@ def test_bench_quick_writes_every_case_with_numbers(city, tmp_path):
     assert len(measured) >= 7, [body[:300] for body in cases.values()]
     for body in measured:
         assert re.search(r"\| \d+\.\d+ \| \d+\.\d+ \|", body), body[:500]  # median, p95
-        assert re.search(r"\| (PASS|GAP) \|", body), body[:500]
+        if not body.startswith("Case 8:"):  # the plans have no target of their own
+            assert re.search(r"\| (PASS|GAP) \|", body), body[:500]
         assert "N = " in body
     assert "**not measured**: skipped in --quick mode" in cases["Case 7"]
     assert "**not measured**: skipped in --quick mode" in cases["Case 9"]
