@@ -38,6 +38,10 @@ def sort_key(queryset) -> list[tuple[str, bool, bool]]:
     """The queryset's ordering as (field path, descending, nullable) ending with the primary
     key, so that the key is unique; raises CursorError for an ordering a cursor cannot follow
     (an expression, or a relation ordered by its model's own ordering)."""
+    if queryset.query.group_by is not None or queryset.query.values_select:
+        # Rows that are groups or dicts (scorecards): ordering them by the model's id would
+        # split the groups, and a dict has no attributes to read the key from.
+        raise CursorError("grouped or values() rows")
     ordering = list(queryset.query.order_by) or list(queryset.model._meta.ordering)
     key: list[tuple[str, bool, bool]] = []
     model = queryset.model
