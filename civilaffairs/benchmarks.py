@@ -54,13 +54,19 @@ def sample(fns: dict[str, Callable], runs: int, warmup: int = 1) -> dict[str, li
     """Time each callable ``runs`` times after ``warmup`` untimed calls, interleaved (a, b, a,
     b, …) so that a change of load on the machine falls on all of them alike. When one round
     of warm-up takes long, fewer runs are made (at least MIN_RUNS, or ``runs`` if lower), so
-    that the suite ends in reasonable time at city scale; the case states its N."""
-    started = time.perf_counter()
-    for _n in range(warmup):
-        for fn in fns.values():
-            fn()
+    that the suite ends in reasonable time at city scale; a round longer than the whole
+    budget (a deadline scan of minutes) is not repeated: its warm-up times are the samples
+    (N = 1). The case states its N."""
+    first: dict[str, float] = {}
+    for n in range(warmup):
+        for name, fn in fns.items():
+            elapsed = timed(fn)
+            if n == 0:
+                first[name] = elapsed
     if warmup:
-        per_round = (time.perf_counter() - started) / warmup
+        per_round = sum(first.values())
+        if per_round > BUDGET_SECONDS:
+            return {name: [first[name]] for name in fns}
         runs = min(runs, max(MIN_RUNS, int(BUDGET_SECONDS / max(per_round, 1e-6))))
     out: dict[str, list[float]] = {name: [] for name in fns}
     for _n in range(runs):
@@ -106,7 +112,9 @@ class Case:
 
     def row(self, label: str, samples: list[float]):
         if self.runs and len(samples) != self.runs:
-            label += f" (N = {len(samples)}: time budget)"
+            label += f" (N = {len(samples)}: time budget" + (
+                ", the one cold run)" if len(samples) == 1 else ")"
+            )
         self.rows.append((label, statistics.median(samples) * 1000, p95(samples) * 1000))
 
     def check(self, what: str, value: float, target: float, fmt: str, higher_is_better=False):

@@ -557,6 +557,8 @@ DASHBOARD_MAX_AGE = env_int("DASHBOARD_MAX_AGE", 600)
 # A list with no filter at all over a table of more rows than this shows PostgreSQL's estimate
 # of its size ("about N") instead of counting every row (civilaffairs.counting); 0: always count.
 LIST_COUNT_ESTIMATE_ABOVE = env_int("LIST_COUNT_ESTIMATE_ABOVE", 100_000)
+# The daily digest lists at most this many overdue orders (the longest overdue; it counts all).
+DIGEST_OVERDUE_LIMIT = env_int("DIGEST_OVERDUE_LIMIT", 100)
 
 # --- Rate limits (pages and API) -----------------------------------------------------------
 # "count/period" (period s, m, h or d) per caller; empty: no limit. Signing in counts per client

@@ -23,6 +23,7 @@ import logging
 from collections import defaultdict
 
 import xlsxwriter
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
@@ -189,6 +190,10 @@ def digest_data(period: SensitivePeriod, day: dt.date, as_of: dt.datetime) -> di
         .select_related("target")
         .order_by("filed_at", "pk")
     ]
+    # The longest overdue orders, at most DIGEST_OVERDUE_LIMIT (a city can have tens of
+    # thousands open past their deadline: a PDF of them all would be a thousand pages); the
+    # figure counts them all.
+    overdue_orders = Rectification.objects.open().filter(deadline__lt=day)
     overdue = [
         {
             "code": o.code,
@@ -197,11 +202,13 @@ def digest_data(period: SensitivePeriod, day: dt.date, as_of: dt.datetime) -> di
             "deadline": o.deadline.isoformat(),
             "days": (day - o.deadline).days,
         }
-        for o in Rectification.objects.open()
-        .filter(deadline__lt=day)
-        .select_related("responsible_unit")
-        .order_by("deadline", "pk")
+        for o in overdue_orders.select_related("responsible_unit").order_by("deadline", "pk")[
+            : settings.DIGEST_OVERDUE_LIMIT
+        ]
     ]
+    overdue_total = (
+        len(overdue) if len(overdue) < settings.DIGEST_OVERDUE_LIMIT else overdue_orders.count()
+    )
     by_line = [
         {"key": key, "label": str(label), "lines": abnormal.get(key, [])}
         for key, label in BottomLine.choices
@@ -215,7 +222,7 @@ def digest_data(period: SensitivePeriod, day: dt.date, as_of: dt.datetime) -> di
         "missing": len(missing),
         "abnormal_by_line": {item["key"]: len(item["lines"]) for item in by_line},
         "new_findings": len(findings),
-        "overdue_orders": len(overdue),
+        "overdue_orders": overdue_total,
     }
     return {
         "period": period,
