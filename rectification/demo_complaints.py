@@ -261,7 +261,8 @@ def _walk_case(index, case, users, units, liaisons, rng, today):
     late = plan == "late"
     days_ago = rng.randint(25, 40) if late else rng.randint(20, 60)
     if plan in ("received", "triaged"):
-        days_ago = rng.randint(0, 3)
+        # Recent, but every step in the past: triage is a day after receipt.
+        days_ago = rng.randint(2, 4)
     start = _moment(today - dt.timedelta(days=days_ago), rng.randint(9, 16), rng)
     anonymous = channel == "mailbox"
     name = "" if anonymous else NAMES[index % len(NAMES)]

@@ -107,3 +107,30 @@ def test_household_names_are_masked(demo):
         assert "*" in household.name
         assert household.contact_name  # the full name is kept, as personal data
         assert household.contact_name not in household.name
+
+
+def test_every_change_in_the_demo_audit_trail_is_shown_with_a_label(demo):
+    """The trail shows what changed with names people read: no key of a step's changes is
+    shown as the programmer's identifier."""
+    import re
+
+    raw = set()
+    for event in AuditEvent.objects.exclude(changes=None).iterator():
+        if isinstance(event.changes, dict):
+            shown = event.changes_display()
+            raw |= {k for k in event.changes if re.search(rf"(^|；){re.escape(k)}：", shown)}
+    assert not raw, f"change keys shown raw: {sorted(raw)}"
+
+
+def test_nothing_in_the_demo_happened_in_the_future(demo):
+    """Every recorded step of the demo lies in the past (a case received "today" at 16:00 and
+    triaged the next day was shown as done tomorrow)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from civilaffairs.models import TimelineEntry
+
+    soon = timezone.now() + dt.timedelta(minutes=5)
+    assert not AuditEvent.objects.filter(at__gt=soon).exists()
+    assert not TimelineEntry.objects.filter(at__gt=soon).exists()

@@ -35,6 +35,27 @@ CHANGE_LABELS = {
     "findings": _("findings"),
     "sha256": "SHA-256",
     "size": _("size"),
+    # Keys of workflow steps' changes (deadlines, the unit a case went to, digest figures).
+    "deadline": _("deadline"),
+    "new_deadline": _("new deadline"),
+    "working_days": _("working days"),
+    "on_time": _("on time"),
+    "unit": _("unit"),
+    "units": _("units"),
+    "order": _("rectification order"),
+    "finding": _("finding"),
+    "daily_report": _("daily report"),
+    "attachments": _("attachments"),
+    "milestone": _("milestone"),
+    "into": _("merged into"),
+    "into_code": _("merged into (number)"),
+    "personal_data": _("personal data"),
+    "as_of": _("as of"),
+    "cutoff": _("cut-off time"),
+    "late": _("late"),
+    "new_findings": _("new findings"),
+    "overdue_orders": _("overdue orders"),
+    "abnormal_by_line": _("abnormal reports by bottom line"),
 }
 
 
@@ -123,7 +144,11 @@ class AuditEvent(models.Model):
             model = None
         if model is not None:
             for f in model._meta.get_fields():
-                fields[f.name] = str(getattr(f, "verbose_name", f.name))
+                # A reverse relation has no verbose name of its own: its model's.
+                label = getattr(f, "verbose_name", None) or (
+                    f.related_model._meta.verbose_name if f.related_model else f.name
+                )
+                fields[f.name] = str(label)
                 if getattr(f, "choices", None):
                     choices[f.name] = dict(f.flatchoices)
         fields.update({k: str(v) for k, v in CHANGE_LABELS.items()})
