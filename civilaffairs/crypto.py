@@ -195,6 +195,23 @@ def blind_index(value: str | None, kind: str) -> str:
 # --- Existing plaintext (the data migration) ------------------------------------------------
 
 
+def _pending_batches(cursor, quote, table: str, names: list[str], pending: str, batch_size):
+    """Batches of (id, *values) rows of ``table`` matching ``pending``, by id (keyset); each
+    batch is read after the previous one was handled, so a handled row is not read again."""
+    last = 0
+    while True:
+        cursor.execute(
+            f"SELECT id, {', '.join(quote(n) for n in names)} FROM {quote(table)} "  # noqa: S608  # nosec B608
+            f"WHERE id > %s AND ({pending}) ORDER BY id LIMIT %s",
+            [last, batch_size],
+        )
+        rows = cursor.fetchall()
+        if not rows:
+            return
+        last = rows[-1][0]
+        yield rows
+
+
 def encrypt_plaintext_rows(
     connection, table: str, columns: list[tuple], batch_size: int = 1000
 ) -> int:
@@ -207,18 +224,9 @@ def encrypt_plaintext_rows(
     names = [c[0] for c in columns]
     pending = " OR ".join(f"({quote(n)} <> '' AND {quote(n)} NOT LIKE 'enc1:%%')" for n in names)
     ring = keyring()
-    changed, last = 0, 0
+    changed = 0
     with connection.cursor() as cursor:
-        while True:
-            cursor.execute(
-                f"SELECT id, {', '.join(quote(n) for n in names)} FROM {quote(table)} "  # noqa: S608  # nosec B608
-                f"WHERE id > %s AND ({pending}) ORDER BY id LIMIT %s",
-                [last, batch_size],
-            )
-            rows = cursor.fetchall()
-            if not rows:
-                return changed
-            last = rows[-1][0]
+        for rows in _pending_batches(cursor, quote, table, names, pending, batch_size):
             assignments, params = [], []
             for row in rows:
                 values = [row[0]]
@@ -250,6 +258,7 @@ def encrypt_plaintext_rows(
                 params,
             )
             changed += len(rows)
+    return changed
 
 
 def decrypt_token_rows(connection, table: str, columns: list[tuple], batch_size: int = 1000):
@@ -257,18 +266,8 @@ def decrypt_token_rows(connection, table: str, columns: list[tuple], batch_size:
     quote = connection.ops.quote_name
     names = [c[0] for c in columns]
     pending = " OR ".join(f"{quote(n)} LIKE 'enc1:%%'" for n in names)
-    last = 0
     with connection.cursor() as cursor:
-        while True:
-            cursor.execute(
-                f"SELECT id, {', '.join(quote(n) for n in names)} FROM {quote(table)} "  # noqa: S608  # nosec B608
-                f"WHERE id > %s AND ({pending}) ORDER BY id LIMIT %s",
-                [last, batch_size],
-            )
-            rows = cursor.fetchall()
-            if not rows:
-                return
-            last = rows[-1][0]
+        for rows in _pending_batches(cursor, quote, table, names, pending, batch_size):
             for row in rows:
                 values = [
                     decrypt(v, c[1]) if is_token(v) else v
