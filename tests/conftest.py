@@ -107,4 +107,4 @@ def login(client):
 def _generous_rate_limits(settings):
     """The suite signs in and exports from one address, in parallel runs sharing one Redis:
     generous limits here; tests/test_rate_limits.py sets the ones it checks."""
-    settings.RATE_LIMITS = {scope: "100000/m" for scope in settings.RATE_LIMITS}
+    settings.RATE_LIMITS = dict.fromkeys(settings.RATE_LIMITS, "100000/m")
