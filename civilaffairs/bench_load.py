@@ -20,18 +20,18 @@ from pathlib import Path
 # ruff: noqa: S603, S310
 
 LUA = r"""
-local requests = {}
-local id = 0
+local threads = 0
 local counter = 0
 local visit = @@VISIT@@
 
 function setup(thread)
-  id = id + 1
-  thread:set("id", id)
+  -- runs in the main state: number the threads, so that each seeds its own UUIDs
+  threads = threads + 1
+  thread:set("thread_number", threads)
 end
 
 function init(args)
-  math.randomseed(os.time() * 100 + (id or 0))
+  math.randomseed(os.time() * 100 + (thread_number or 0))
 end
 
 local function uuid()
