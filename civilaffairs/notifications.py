@@ -147,13 +147,25 @@ def notify(
     return rows
 
 
+DELIVERY_BATCH = 200  # notifications per delivery task
+
+
 def _queue_deliveries(ids, robots, event_key, text):
+    queue_batch(ids, [(robots, event_key, text)] if robots else [])
+
+
+def queue_batch(ids, robot_posts) -> None:
+    """After commit: the e-mails and texts of ``ids`` as tasks of up to DELIVERY_BATCH
+    notifications each, and each (robots, event_key, text) post. What a broker outage loses
+    the deliver_pending sweep sends; ``deliver`` claims each channel, so a batch
+    delivered twice sends nothing twice."""
     from civilaffairs import tasks
 
-    for pk in ids:
-        enqueue(tasks.deliver_notification, pk)
-    for pk in robots:
-        enqueue(tasks.post_to_robot, pk, event_key, text)
+    for start in range(0, len(ids), DELIVERY_BATCH):
+        enqueue(tasks.deliver_notifications, list(ids[start : start + DELIVERY_BATCH]))
+    for robots, event_key, text in robot_posts:
+        for pk in robots:
+            enqueue(tasks.post_to_robot, pk, event_key, text)
 
 
 # Monotonic time before which the broker is not tried again (see enqueue).

@@ -17,6 +17,13 @@ def deliver_notification(notification_id: int):
 
 
 @shared_task(ignore_result=True)
+def deliver_notifications(notification_ids: list[int]):
+    """A batch (the deadline scan and every notify() queue these): each one claimed and sent
+    as deliver_notification would."""
+    return sum(1 for pk in notification_ids if notifications.deliver(pk))
+
+
+@shared_task(ignore_result=True)
 def post_to_robot(endpoint_id: int, event_key: str, text: str):
     return notifications.post_to_robot(endpoint_id, event_key, text)
 

@@ -10,7 +10,9 @@ import datetime as dt
 import logging
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -77,10 +79,7 @@ UNIT_VERBS = {
 
 
 def order_url(order) -> str:
-    try:
-        return reverse("rectification:order-detail", args=[order.pk])
-    except NoReverseMatch:  # the pages are not mounted (an API-only deployment)
-        return ""
+    return order_url_for(order.pk)
 
 
 def notify_step(entry, order: Rectification):
@@ -182,69 +181,257 @@ def today() -> dt.date:
     return timezone.localdate()
 
 
+SCAN_BATCH = 2000  # orders claimed, and told, per transaction
+
+
 def deadline_scan(day: dt.date | None = None) -> dict[str, int]:
     """Warn and escalate for every open order; returns the alerts sent by level. Nothing is
-    sent on days off (weekends and holidays): alerts wait for the next working day."""
+    sent on days off (weekends and holidays): alerts wait for the next working day.
+
+    Set-based, for a city's million orders: the level depends only on the deadline, so the
+    deadlines are classed once; per level, one query finds the open orders with that deadline
+    class and no alert yet today; per batch, one INSERT … ON CONFLICT DO NOTHING claims their
+    alerts (a scan running at the same time claims none of the same), one INSERT writes the
+    notifications of the alerts claimed, and the recipients come from a directory read once
+    (what ``ladder_recipients`` answers order by order)."""
     today_ = day or today()
     sent: dict[str, int] = {}
-    orders = Rectification.objects.open().select_related(
-        "responsible_unit", "responsible_person", "created_by", "supervising_department"
-    )
-    deadlines = set(orders.values_list("deadline", flat=True).distinct())
+    deadlines = set(Rectification.objects.open().values_list("deadline", flat=True).distinct())
     counter = _Counter(today_, deadlines)
     if not counter.calendar.is_workday(today_):
         return sent
-    for order in orders.iterator(chunk_size=500):
-        left = counter.left(order.deadline)
-        level = level_for(left)
-        if level is None:
+    by_level: dict[str, list[dt.date]] = {}
+    for deadline in deadlines:
+        level = level_for(counter.left(deadline))
+        if level is not None:
+            by_level.setdefault(str(level), []).append(deadline)
+    if not by_level:
+        return sent
+    directory = _Directory()
+    for level in LADDER_ORDER:
+        if level not in by_level:
             continue
-        if _alert(order, level, today_, left):
-            sent[str(level)] = sent.get(str(level), 0) + 1
+        pending = list(
+            Rectification.objects.open()
+            .filter(deadline__in=by_level[level])
+            .exclude(
+                Exists(Alert.objects.filter(rectification=OuterRef("pk"), level=level, day=today_))
+            )
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        for start in range(0, len(pending), SCAN_BATCH):
+            claimed = _alert_batch(
+                pending[start : start + SCAN_BATCH], level, today_, counter, directory
+            )
+            if claimed:
+                sent[level] = sent.get(level, 0) + claimed
     return sent
 
 
-def _alert(order: Rectification, level: str, today: dt.date, left: int) -> bool:
-    with transaction.atomic():
-        alert, created = Alert.objects.get_or_create(
-            rectification=order, level=level, day=today, defaults={"working_days": -left}
+# The order the levels are scanned in (the result does not depend on it).
+LADDER_ORDER = [str(AlertLevel.DUE_SOON), *(str(rung) for rung in LADDER)]
+
+NOTICE_COLUMNS = (
+    "recipient_id",
+    "kind",
+    "title",
+    "body",
+    "url",
+    "content_type_id",
+    "object_id",
+    "event_key",
+    "created_at",
+)
+_ORDER_COLUMNS = (
+    "pk",
+    "code",
+    "title",
+    "deadline",
+    "responsible_unit_id",
+    "responsible_person_id",
+    "responsible_person__is_active",
+    "created_by_id",
+    "created_by__is_active",
+)
+
+
+class _Directory:
+    """Who the ladder reaches, for every unit at once: role holders, unit heads, office heads
+    and group robots read in a handful of queries, then answered from memory exactly as
+    ``ladder_recipients`` and ``WebhookEndpoint.objects.for_unit`` answer one order at a
+    time (tests compare the two)."""
+
+    ROLES = (Role.UNIT_LIAISON, Role.DEPARTMENT, Role.LEADER)
+
+    def __init__(self):
+        from civilaffairs.models import OrgUnit, RoleAssignment, WebhookEndpoint
+
+        self.holders: dict[str, list[tuple[str, int, int]]] = {}
+        rows = (
+            RoleAssignment.objects.filter(role__in=self.ROLES, user__is_active=True)
+            .order_by("pk")
+            .values_list("scope__path", "role", "scope__depth", "user_id")
         )
-        if not created:
-            return False
-        if level == AlertLevel.DUE_SOON:
-            kind = NotificationKind.DUE_SOON
-            title = _("Order %(code)s is due in %(days)d working days") % {
-                "code": order.code,
-                "days": left,
-            }
-            if left == 0:
-                title = _("Order %(code)s is due today") % {"code": order.code}
-        else:
-            kind = (
-                NotificationKind.OVERDUE
-                if level == AlertLevel.LIAISON
-                else NotificationKind.ESCALATION
+        for path, role, depth, user_id in rows:
+            self.holders.setdefault(path, []).append((role, depth, user_id))
+        self.heads = dict(
+            OrgUnit.objects.filter(head__isnull=False, head__is_active=True).values_list(
+                "path", "head_id"
             )
-            title = _("Order %(code)s is %(days)d working days overdue") % {
-                "code": order.code,
-                "days": -left,
-            }
-        rows = notes.notify(
-            recipients=ladder_recipients(order, level),
-            kind=kind,
-            title=title,
-            body=_("%(unit)s · %(problem)s · deadline %(deadline)s · %(level)s")
-            % {
-                "unit": order.responsible_unit,
-                "problem": order.title,
-                "deadline": order.deadline.isoformat(),
-                "level": AlertLevel(level).label,
-            },
-            url=order_url(order),
-            subject=order,
-            unit=order.responsible_unit,
-            event_key=f"alert:{alert.pk}",
         )
-        alert.recipients = len(rows)
-        alert.save(update_fields=["recipients"])
-    return True
+        self.office = [user.pk for user in notes.office_heads()]
+        self.robots = list(WebhookEndpoint.objects.filter(active=True).select_related("unit"))
+        self.units: dict[int, tuple[str, str, str]] = {}
+        self._robots_of: dict[tuple[int, str], list[int]] = {}
+        self._unit_model = OrgUnit
+
+    def load_units(self, ids):
+        missing = set(ids) - self.units.keys()
+        if missing:
+            for pk, path, kind, name in self._unit_model.objects.filter(pk__in=missing).values_list(
+                "pk", "path", "kind", "name"
+            ):
+                self.units[pk] = (path, kind, name)
+
+    def over(self, path: str, roles, nearest: bool = False) -> list[int]:
+        found = [
+            (depth, user_id)
+            for ancestor in _ancestors(path)
+            for role, depth, user_id in self.holders.get(ancestor, ())
+            if role in roles
+        ]
+        if nearest and found:
+            deepest = max(depth for depth, _user in found)
+            found = [item for item in found if item[0] == deepest]
+        return [user_id for _depth, user_id in found]
+
+    def head(self, path: str) -> int | None:
+        for ancestor in reversed(_ancestors(path)):
+            if ancestor in self.heads:
+                return self.heads[ancestor]
+        return None
+
+    def ladder(self, row: dict, level: str) -> list[int]:
+        """The ids ``ladder_recipients`` gives for this order (first appearance kept)."""
+        path, kind, _name = self.units[row["responsible_unit_id"]]
+        people = self.over(path, (Role.UNIT_LIAISON,), nearest=True)
+        if row["responsible_person__is_active"]:
+            people.append(row["responsible_person_id"])
+        if kind == "department":
+            people += self.over(path, (Role.DEPARTMENT,), nearest=True)
+        rungs = LADDER[: LADDER.index(level) + 1] if level in LADDER else []
+        if AlertLevel.UNIT_HEAD in rungs:
+            people.append(self.head(path))
+        if AlertLevel.OFFICE in rungs:
+            if row["created_by__is_active"]:
+                people.append(row["created_by_id"])
+            people += self.office
+        if AlertLevel.LEADER in rungs:
+            people += self.over(path, (Role.LEADER,))
+        return list(dict.fromkeys(p for p in people if p is not None))
+
+    def robots_for(self, unit_id: int, kind: str) -> list[int]:
+        key = (unit_id, kind)
+        if key not in self._robots_of:
+            path = self.units[unit_id][0]
+            ancestors = set(_ancestors(path))
+            self._robots_of[key] = [
+                robot.pk
+                for robot in self.robots
+                if robot.wants(kind)
+                and (
+                    robot.unit_id == unit_id
+                    or (robot.include_subunits and robot.unit.path in ancestors)
+                )
+            ]
+        return self._robots_of[key]
+
+
+def _ancestors(path: str) -> list[str]:
+    from civilaffairs.models.org import PATH_STEP
+
+    return [path[:i] for i in range(PATH_STEP, len(path) + 1, PATH_STEP)]
+
+
+def _message(row: dict, level: str, left: int, unit_name: str) -> tuple[str, str, str]:
+    """(kind, title, body) of the alert, as the person reads it."""
+    if level == AlertLevel.DUE_SOON:
+        kind = NotificationKind.DUE_SOON
+        title = _("Order %(code)s is due in %(days)d working days") % {
+            "code": row["code"],
+            "days": left,
+        }
+        if left == 0:
+            title = _("Order %(code)s is due today") % {"code": row["code"]}
+    else:
+        kind = (
+            NotificationKind.OVERDUE if level == AlertLevel.LIAISON else NotificationKind.ESCALATION
+        )
+        title = _("Order %(code)s is %(days)d working days overdue") % {
+            "code": row["code"],
+            "days": -left,
+        }
+    body = _("%(unit)s · %(problem)s · deadline %(deadline)s · %(level)s") % {
+        "unit": unit_name,
+        "problem": row["title"],
+        "deadline": row["deadline"].isoformat(),
+        "level": AlertLevel(level).label,
+    }
+    return str(kind), title, body
+
+
+def _alert_batch(ids, level: str, day: dt.date, counter: _Counter, directory: _Directory) -> int:
+    """Claim and send the alerts of one batch of orders; returns how many this scan claimed."""
+    from civilaffairs.bulk import insert_returning
+    from civilaffairs.models import Notification
+
+    rows = {
+        row["pk"]: row for row in Rectification.objects.filter(pk__in=ids).values(*_ORDER_COLUMNS)
+    }
+    directory.load_units(row["responsible_unit_id"] for row in rows.values())
+    people = {pk: directory.ladder(row, level) for pk, row in rows.items()}
+    now = timezone.now()
+    content_type = ContentType.objects.get_for_model(Rectification).pk
+    with transaction.atomic():
+        claimed = insert_returning(
+            Alert,
+            ("rectification_id", "level", "day", "working_days", "recipients", "created_at"),
+            [
+                (pk, level, day, -counter.left(row["deadline"]), len(people[pk]), now)
+                for pk, row in rows.items()
+            ],
+            returning=("id", "rectification_id"),
+            skip_conflicts=True,
+        )
+        notices, robot_posts = [], []
+        for alert_id, pk in claimed:
+            row = rows[pk]
+            left = counter.left(row["deadline"])
+            unit_name = directory.units[row["responsible_unit_id"]][2]
+            kind, title, body = _message(row, level, left, unit_name)
+            url = order_url_for(pk)
+            event_key = f"alert:{alert_id}"
+            notices += [
+                (person, kind, title[:200], body, url[:300], content_type, pk, event_key, now)
+                for person in people[pk]
+            ]
+            robots = directory.robots_for(row["responsible_unit_id"], kind)
+            if robots:
+                robot_posts.append((robots, event_key, notes.robot_text(title, body, url)))
+        written = insert_returning(
+            Notification,
+            NOTICE_COLUMNS,
+            notices,
+        )
+        ids_written = [pk for (pk,) in written]
+        if ids_written or robot_posts:
+            transaction.on_commit(lambda: notes.queue_batch(ids_written, robot_posts))
+    return len(claimed)
+
+
+def order_url_for(pk: int) -> str:
+    try:
+        return reverse("rectification:order-detail", args=[pk])
+    except NoReverseMatch:  # the pages are not mounted (an API-only deployment)
+        return ""

@@ -123,3 +123,76 @@ def test_two_scans_at_once_send_each_alert_once(settings):
     assert Alert.objects.count() == len(orders)
     per_order = Notification.objects.filter(event_key__startswith="alert:").count()
     assert per_order == len(orders) * 4  # liaison, head, supervisor (issuer), office head
+
+
+def test_the_scan_directory_names_whom_the_ladder_names(order, city):
+    """The set-based scan resolves recipients from a directory read once; for every unit of
+    the city (departments included), every level, a nearer liaison, an inactive head, an
+    inactive issuer and robots up the tree, it names exactly the people and robots the
+    order-by-order functions name."""
+    from civilaffairs.models import OrgUnit, RoleAssignment, WebhookEndpoint
+    from civilaffairs.services import orgunit_update
+
+    RoleAssignment.objects.create(user=city.staff_b, role="unit_liaison", scope=city.inst_b)
+    orgunit_update(actor=None, unit=city.district_b, head=city["liaison_b"])
+    orgunit_update(actor=None, unit=city.inst_b, head=city["inspector"])
+    city["inspector"].is_active = False
+    city["inspector"].save(update_fields=["is_active"])
+    WebhookEndpoint.objects.create(unit=city.district_a, name="甲区群", url="http://r/a")
+    WebhookEndpoint.objects.create(
+        unit=city.inst_a, name="站群", url="http://r/s", kinds=["overdue"]
+    )
+    WebhookEndpoint.objects.create(
+        unit=city.district_b, name="乙区群", url="http://r/b", include_subunits=False
+    )
+    directory = alerts._Directory()
+    checked = 0
+    for issuer_active, person in ((True, None), (False, city.staff_a)):
+        order.created_by.is_active = issuer_active
+        order.responsible_person = person
+        for unit in OrgUnit.objects.all():
+            order.responsible_unit = unit
+            row = {
+                "responsible_unit_id": unit.pk,
+                "responsible_person_id": person and person.pk,
+                "responsible_person__is_active": person and person.is_active,
+                "created_by_id": order.created_by_id,
+                "created_by__is_active": issuer_active,
+            }
+            directory.load_units([unit.pk])
+            for level in alerts.LADDER_ORDER:
+                expected = [u.pk for u in alerts.ladder_recipients(order, level) if u.is_active]
+                got = directory.ladder(row, level)
+                assert sorted(got) == sorted(set(expected)), (unit.name, level)
+                checked += 1
+            for kind in ("due_soon", "overdue", "escalation"):
+                expected = {r.pk for r in WebhookEndpoint.objects.for_unit(unit) if r.wants(kind)}
+                assert set(directory.robots_for(unit.pk, kind)) == expected, (unit.name, kind)
+    assert checked == 2 * OrgUnit.objects.count() * len(alerts.LADDER_ORDER)
+
+
+def test_scan_notifications_are_queued_in_batches_after_commit(
+    order, city, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Every notification the scan writes is handed to the delivery queue exactly once, in
+    batches of DELIVERY_BATCH, and only once the scan's transaction has committed."""
+    from civilaffairs import notifications, tasks
+
+    batches = []
+    monkeypatch.setattr(notifications, "DELIVERY_BATCH", 2)
+    monkeypatch.setattr(notifications, "enqueue", lambda task, *args: batches.append((task, args)))
+    for _ in range(4):
+        issue(city, deadline=DEADLINE, working_days=None)
+    day = dt.date(2026, 12, 2)
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert alerts.deadline_scan(day) == {"liaison": 5}
+    assert batches == [] and callbacks  # nothing queued before the commit
+    for callback in callbacks:
+        callback()
+    assert {task for task, _args in batches} == {tasks.deliver_notifications}
+    sizes = [len(args[0]) for _task, args in batches]
+    assert sizes == [2, 2, 1]
+    queued = [pk for _task, (ids,) in batches for pk in ids]
+    written = Notification.objects.filter(event_key__startswith="alert:")
+    assert sorted(queued) == sorted(written.values_list("pk", flat=True))
+    assert [a.recipients for a in Alert.objects.filter(day=day)] == [1] * 5

@@ -8,11 +8,11 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from civilaffairs.benchdata import SCALES
+from civilaffairs.benchdata import BULK_MODELS, DIGEST_UNITS, SCALES, secondary_indexes
 from civilaffairs.models import OrgUnit, TimelineEntry, User
 from inspections.models import Finding, Visit
 from rectification.models import Complaint, Rectification
-from reports.models import DailyReport
+from reports.models import DailyReport, SensitivePeriod
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +47,8 @@ def _counts():
 
 def test_seed_counts_pages_reproducible_and_drop(city, client):
     before = _counts()
+    indexes_before = secondary_indexes(BULK_MODELS)
+    assert len(indexes_before) >= 10  # the load drops and rebuilds these
     call_command("bench_seed", "--scale", "tiny", "--on-top-of-demo", stdout=io.StringIO())
     assert OrgUnit.objects.filter(code__startswith="BENCH-").count() == TINY["units"]
     assert Visit.objects.filter(plan__code__startswith="BENCH-").count() == TINY["visits"]
@@ -63,6 +65,18 @@ def test_seed_counts_pages_reproducible_and_drop(city, client):
     assert TimelineEntry.objects.filter(object_id__in=orders.values("pk"), verb="issued").exists()
     assert not TimelineEntry.objects.filter(notified_at__isnull=True).exists()
     assert DailyReport.objects.filter(unit__code__startswith="BENCH-").exists()
+    # The current period reports from DIGEST_UNITS units, institutions included.
+    current = SensitivePeriod.objects.filter(name__startswith="基准").order_by("-start_date").first()
+    assert current.units.count() == DIGEST_UNITS["tiny"]
+    assert current.units.filter(kind="institution").exists()
+    reporters = DailyReport.objects.filter(period=current, unit__kind="institution")
+    assert reporters.exists() and not reporters.filter(reporter__isnull=True).exists()
+    # Every secondary index dropped for the load is there again (PostgreSQL prints a partial
+    # index's predicate back in another, equivalent form: names and partiality compared).
+    after = secondary_indexes(BULK_MODELS)
+    assert [(name, "WHERE" in sql) for name, sql in after] == [
+        (name, "WHERE" in sql) for name, sql in indexes_before
+    ]
     first = _checksum()
 
     supervisor = User.objects.get(username="bench_sup01")

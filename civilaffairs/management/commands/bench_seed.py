@@ -113,13 +113,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL synchronous_commit = off")
-            builder.build_units()
-            builder.build_users()
-            builder.build_plans_and_visits()
-            builder.build_findings_and_orders()
-            builder.build_complaints()
-            builder.build_daily_reports()
-            builder.load_timeline()
+            builder.load()
         builder.analyze()
         self.stdout.write(f"total {time.monotonic() - started:.1f} s")
 
