@@ -76,10 +76,16 @@ end
 """
 
 
+# The worker model of the production image (Dockerfile CMD): 3 processes × 4 threads, which
+# overlap one request's database waits with another's Python.
+WORKERS, THREADS = 3, 4
+SERVER = f"{WORKERS} workers × {THREADS} threads (gthread, as the image runs it)"
+
+
 @contextmanager
-def gunicorn(workers: int = 2):
+def gunicorn(workers: int = WORKERS, threads: int = THREADS):
     """Our own gunicorn on a free loopback port, DEBUG off; stopped (its process group) on
-    exit. Yields the base URL."""
+    exit. Yields (the process, the base URL)."""
     from django.conf import settings
 
     from civilaffairs.benchmarks import _free_port
@@ -91,7 +97,8 @@ def gunicorn(workers: int = 2):
         [
             str(binary),
             "civilaffairs.wsgi",
-            *("-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning"),
+            *("-w", str(workers), "--threads", str(threads), "-b", f"127.0.0.1:{port}"),
+            *("--log-level", "warning"),
         ],
         cwd=settings.BASE_DIR,
         env={**os.environ, "DEBUG": "0"},
@@ -252,9 +259,9 @@ def case_mixed(opts):
         f"new finding (fresh client UUID) to `{reverse('api-finding-list')}` as inspector "
         f"`{inspector.username}` on visit {visit.pk}; the others rotate over: "
         + "; ".join(f"`{r[:90]}`" for r in reads)
-        + f" as supervisor `{reader.username}`. gunicorn 2 sync workers, DEBUG off; server, "
+        + f" as supervisor `{reader.username}`. gunicorn {SERVER}, DEBUG off; server, "
         f"wrk and PostgreSQL share the machine's 2 cores. {len(created_ids)} findings were "
         "created and deleted afterwards. Latencies are wrk's (client side, including queueing "
-        "behind the 2 workers); no per-URL split."
+        "behind the workers); no per-URL split."
     )
     return case

@@ -13,7 +13,6 @@ import math
 import os
 import platform
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -1058,82 +1057,45 @@ def case_load(opts: Options) -> Case:
 
     from civilaffairs.choices import Role
 
-    case = Case("load", "Case 7: load — finding list API under wrk against gunicorn (2 workers)")
+    case = Case("load", "Case 7: load — finding list API under wrk against gunicorn")
     wrk = shutil.which("wrk")
-    gunicorn = Path(sys.executable).with_name("gunicorn")
     if opts.quick:
         case.status, case.reason = "not measured", "skipped in --quick mode"
         return case
     if wrk is None:
         case.status, case.reason = "not measured", "wrk missing (apt-get install wrk)"
         return case
-    if not gunicorn.exists():
+    if not Path(sys.executable).with_name("gunicorn").exists():
         case.status, case.reason = "not measured", "gunicorn missing from the virtualenv"
         return case
     user = _user_with_role(Role.SUPERVISOR, city_wide=True)
     if user is None:
         case.status, case.reason = "not measured", "no city-wide supervisor in the database"
         return case
-    client = _client(user)  # a committed session (the suite does not run in a transaction here)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    port = _free_port()
-    env = {**os.environ, "DEBUG": "0"}
-    # An argument list without a shell, programs of this machine (bandit B603).
-    server = subprocess.Popen(  # nosec B603
-        [
-            str(gunicorn),
-            "civilaffairs.wsgi",
-            "-w",
-            "2",
-            "-b",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-        ],
-        cwd=settings.BASE_DIR,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}{reverse('api-finding-list')}?page_size=50"
-    try:
-        import urllib.request
+    from civilaffairs.bench_load import SERVER, gunicorn, wait_ready
 
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                request = urllib.request.Request(
-                    url, headers={"Cookie": f"{settings.SESSION_COOKIE_NAME}={cookie}"}
-                )
-                with urllib.request.urlopen(request, timeout=5) as answer:  # noqa: S310 - local  # nosec B310
-                    if answer.status == 200:
-                        break
-            except Exception:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(
-                        "gunicorn did not start: " + server.stderr.read().decode()[-500:]
-                    ) from None
-                time.sleep(0.5)
-        # An argument list without a shell, programs of this machine (bandit B603).
-        output = subprocess.run(  # nosec B603
-            [
-                wrk,
-                "-t2",
-                "-c8",
-                "-d10s",
-                "--latency",
-                "-H",
-                f"Cookie: {settings.SESSION_COOKIE_NAME}={cookie}",
-                url,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        ).stdout
+    client = _client(user)  # a committed session (the suite does not run in a transaction here)
+    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    path = f"{reverse('api-finding-list')}?page_size=50"
+    try:
+        with gunicorn() as (server, base):
+            url = base + path
+            wait_ready(server, url, cookie)
+
+            header = f"Cookie: {cookie}"
+
+            def load(seconds):
+                # An argument list without a shell, programs of this machine (bandit B603).
+                return subprocess.run(  # nosec B603
+                    [wrk, "-t2", "-c8", f"-d{seconds}s", "--latency", "-H", header, url],
+                    capture_output=True,
+                    text=True,
+                    timeout=60,
+                ).stdout
+
+            load(3)  # warm-up: every worker and thread has answered before the measurement
+            output = load(10)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
         client.logout()
     rps = _wrk_value(output, "Requests/sec:")
     errors = 0
@@ -1155,8 +1117,8 @@ def case_load(opts: Options) -> Case:
     )
     case.check("errors (non-2xx and socket errors)", float(errors), 0, "{:.0f}")
     case.notes.append(
-        f"wrk -t2 -c8 -d10s on {url.split('?')[0]}?page_size=50 with a supervisor's session "
-        f"(`{user.username}`), gunicorn 2 sync workers, DEBUG off, same database; the server "
+        f"wrk -t2 -c8 -d10s (after a 3 s warm-up run) on {path} with a supervisor's session "
+        f"(`{user.username}`), gunicorn {SERVER}, DEBUG off, same database; the server "
         "and wrk share the machine's cores. Latency "
         + ", ".join(f"{k} {v}" for k, v in latency.items())
         + "."
@@ -1198,10 +1160,9 @@ TITLES = {
     "pdf": "Case 4: flash-report PDF and digest PDF vs bare WeasyPrint",
     "jobs": "Case 5: deadline scan and daily digest build",
     "photos": "Case 6: photo upload through the API (three photos)",
-    "load": "Case 7: load — finding list API under wrk against gunicorn (2 workers)",
+    "load": "Case 7: load — finding list API under wrk against gunicorn",
     "plans": "Case 8: EXPLAIN (ANALYZE, BUFFERS) of the top queries",
-    "mixed": "Case 9: mixed workload — mobile submissions, lists, dashboard under wrk "
-    "(gunicorn, 2 workers)",
+    "mixed": "Case 9: mixed workload — mobile submissions, lists, dashboard under wrk (gunicorn)",
 }
 
 
@@ -1227,10 +1188,12 @@ def render(cases: list[Case], info: dict, counts: list, opts: Options, seconds: 
         f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC in {seconds:.0f} s. "
         "Re-run with `make bench`.",
         "",
-        "> **Noise.** These timings come from a shared 2-core machine on which other work "
-        "(another engineer generating a large dataset, tests) ran at the same time; treat "
-        "them as indicative, not as a clean baseline. Each ratio compares two operations "
-        "measured interleaved in the same run, so it is less affected than the absolute times.",
+        "> **Noise.** These timings come from a 2-core machine on which the server, "
+        "PostgreSQL and the load generator share the cores, and on which the suite does not "
+        "control what else runs (the load averages at the start, under Machine, and at the "
+        "end, under Summary, tell how busy it was); treat absolute times as indicative. Each "
+        "ratio compares two operations measured interleaved in the same run, so it is less "
+        "affected than the absolute times.",
         "",
         f"> **Dataset.** This run used {dataset_label(count_map)}.",
         "",
@@ -1248,14 +1211,17 @@ def render(cases: list[Case], info: dict, counts: list, opts: Options, seconds: 
         "",
         "Method: `time.perf_counter`; warm-up runs excluded; median and p95 (nearest rank) "
         "from the sorted samples; the app operation and its bare counterpart interleaved; "
-        "DEBUG off. PASS/GAP compares with the issue's target, which is stated at city scale.",
+        "DEBUG off; the in-process cases run in a process settled as each server worker "
+        "settles itself (civilaffairs.wsgi: URLconf loaded, start-up objects frozen out of "
+        "the garbage collector's full passes). PASS/GAP compares with the issue's target, "
+        "which is stated at city scale.",
         "",
     ]
     if hasattr(os, "getloadavg"):
         out += [
             "Load average at the end (1/5/15 min): "
             + " / ".join(f"{v:.2f}" for v in os.getloadavg())
-            + " (the machine's 2 cores are shared with other engineers' work).",
+            + ".",
             "",
         ]
     from civilaffairs.bench_gaps import gap_lines

@@ -60,9 +60,11 @@ class VisitFilterSet(django_filters.FilterSet):
         queryset=visible_plans,
         label=_("Plan"),
         empty_label=_("All"),
-        widget=ShortSelect(shown=recent_plans),
+        widget=ShortSelect(shown=recent_plans, label="title"),
     )
-    state = django_filters.MultipleChoiceFilter(choices=VisitState.choices, label=_("State"))
+    state = django_filters.MultipleChoiceFilter(
+        distinct=False, choices=VisitState.choices, label=_("State")
+    )
     district = django_filters.ModelChoiceFilter(
         field_name="target__district",
         queryset=visible_districts,
@@ -97,7 +99,7 @@ class FindingFilterSet(django_filters.FilterSet):
         queryset=visible_plans,
         label=_("Plan"),
         empty_label=_("All"),
-        widget=ShortSelect(shown=recent_plans),
+        widget=ShortSelect(shown=recent_plans, label="title"),
     )
     district = django_filters.ModelChoiceFilter(
         field_name="target__district",

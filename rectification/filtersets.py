@@ -48,8 +48,10 @@ def due_soon_limit(today: dt.date | None = None) -> dt.date:
 
 class RectificationFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
+    # distinct=False on every state filter: a column of the row itself can make no duplicates,
+    # and DISTINCT made PostgreSQL sort whole rows for each page.
     state = django_filters.MultipleChoiceFilter(
-        choices=RectificationState.choices, label=_("State")
+        distinct=False, choices=RectificationState.choices, label=_("State")
     )
     source_type = django_filters.ChoiceFilter(choices=SourceType.choices, label=_("Source"))
     unit = SubtreeFilter(
@@ -178,7 +180,9 @@ class ComplaintFilterSet(django_filters.FilterSet):
     nature = django_filters.ChoiceFilter(
         choices=ComplaintNature.choices, label=_("Nature"), empty_label=_("All")
     )
-    state = django_filters.MultipleChoiceFilter(choices=ComplaintState.choices, label=_("State"))
+    state = django_filters.MultipleChoiceFilter(
+        distinct=False, choices=ComplaintState.choices, label=_("State")
+    )
     unit = SubtreeFilter(
         field_name="order__responsible_unit",
         queryset=lambda r: visible_units(r),

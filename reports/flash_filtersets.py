@@ -12,7 +12,9 @@ from reports.models import FlashReport
 class FlashReportFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
     year = django_filters.NumberFilter(method="filter_year", label=_("Year"))
-    state = django_filters.MultipleChoiceFilter(choices=FlashState.choices, label=_("State"))
+    state = django_filters.MultipleChoiceFilter(
+        distinct=False, choices=FlashState.choices, label=_("State")
+    )
     on_time = yes_no_filter(label=_("Same day"))
     found_from = django_filters.DateFilter(
         field_name="found_at", lookup_expr="date__gte", label=_("Found from")

@@ -6,12 +6,13 @@ from rest_framework.routers import DefaultRouter
 
 from civilaffairs import jobs
 from civilaffairs.api.base import VisibleReadOnlyViewSet
+from civilaffairs.api.fields import ChoiceLabelField
 from civilaffairs.choices import JobState
 from civilaffairs.models import BackgroundJob
 
 
 class BackgroundJobSerializer(serializers.ModelSerializer):
-    state_display = serializers.CharField(source="get_state_display", read_only=True)
+    state_display = ChoiceLabelField("state")
     kind_display = serializers.SerializerMethodField()
     percent = serializers.IntegerField(read_only=True)
     download_url = serializers.SerializerMethodField()

@@ -11,6 +11,7 @@ from rest_framework.routers import DefaultRouter
 
 from civilaffairs import notifications
 from civilaffairs.api.base import VisibleViewSetMixin
+from civilaffairs.api.fields import ChoiceLabelField
 from civilaffairs.choices import Role
 from civilaffairs.filtersets import NotificationFilterSet
 from civilaffairs.models import Notification, NotificationPreference, OrgUnit, WebhookEndpoint
@@ -18,7 +19,7 @@ from civilaffairs.services import audit_record
 
 
 class NotificationSerializer(serializers.ModelSerializer):
-    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+    kind_display = ChoiceLabelField("kind")
     unread = serializers.SerializerMethodField()
 
     class Meta:

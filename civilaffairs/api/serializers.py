@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from civilaffairs.api.fields import ChoiceLabelField
 from civilaffairs.models import Attachment, OrgUnit, RoleAssignment, User
 
 
@@ -14,10 +15,8 @@ class OrgUnitSerializer(serializers.ModelSerializer):
     parent = OrgUnitRefSerializer(read_only=True)
     district = OrgUnitRefSerializer(read_only=True)
     supervising_department = OrgUnitRefSerializer(read_only=True)
-    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
-    institution_type_display = serializers.CharField(
-        source="get_institution_type_display", read_only=True
-    )
+    kind_display = ChoiceLabelField("kind")
+    institution_type_display = ChoiceLabelField("institution_type")
     # Contacts are personal data: a household's person masked, phones and ID numbers always.
     contact_name = serializers.CharField(
         source="contact_name_shown",
@@ -62,7 +61,7 @@ class OrgUnitSerializer(serializers.ModelSerializer):
 
 class RoleAssignmentSerializer(serializers.ModelSerializer):
     scope = OrgUnitRefSerializer(read_only=True)
-    role_display = serializers.CharField(source="get_role_display", read_only=True)
+    role_display = ChoiceLabelField("role")
 
     class Meta:
         model = RoleAssignment

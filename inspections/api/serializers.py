@@ -2,6 +2,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from civilaffairs.api.fields import ChoiceLabelField
 from civilaffairs.api.serializers import OrgUnitRefSerializer
 from civilaffairs.choices import BottomLine, Cornerstone
 from civilaffairs.models import OrgUnit, User
@@ -18,7 +19,7 @@ from inspections.models import (
 
 
 class PlanRefSerializer(serializers.ModelSerializer):
-    method_display = serializers.CharField(source="get_method_display", read_only=True)
+    method_display = ChoiceLabelField("method")
 
     class Meta:
         model = InspectionPlan
@@ -27,8 +28,8 @@ class PlanRefSerializer(serializers.ModelSerializer):
 
 
 class PlanSerializer(serializers.ModelSerializer):
-    method_display = serializers.CharField(source="get_method_display", read_only=True)
-    state_display = serializers.CharField(source="get_state_display", read_only=True)
+    method_display = ChoiceLabelField("method")
+    state_display = ChoiceLabelField("state")
     visit_count = serializers.IntegerField(read_only=True)
     visited_count = serializers.IntegerField(read_only=True)
     finding_count = serializers.IntegerField(read_only=True)
@@ -104,7 +105,7 @@ class TransitionSerializer(serializers.Serializer):
 
 
 class ChecklistItemSerializer(serializers.ModelSerializer):
-    bottom_line_display = serializers.CharField(source="get_bottom_line_display", read_only=True)
+    bottom_line_display = ChoiceLabelField("bottom_line")
 
     class Meta:
         model = ChecklistItem
@@ -168,9 +169,7 @@ class ChecklistWriteSerializer(serializers.Serializer):
 
 
 class TargetSerializer(serializers.ModelSerializer):
-    institution_type_display = serializers.CharField(
-        source="get_institution_type_display", read_only=True
-    )
+    institution_type_display = ChoiceLabelField("institution_type")
 
     class Meta:
         model = OrgUnit
@@ -181,7 +180,7 @@ class TargetSerializer(serializers.ModelSerializer):
 class VisitSummarySerializer(serializers.ModelSerializer):
     plan = PlanRefSerializer(read_only=True)
     target = TargetSerializer(read_only=True)
-    state_display = serializers.CharField(source="get_state_display", read_only=True)
+    state_display = ChoiceLabelField("state")
 
     class Meta:
         model = Visit
@@ -209,11 +208,11 @@ class ResultSerializer(serializers.ModelSerializer):
 class FindingSerializer(serializers.ModelSerializer):
     target = OrgUnitRefSerializer(read_only=True)
     item = serializers.IntegerField(source="item_result.item_id", read_only=True, default=None)
-    state_display = serializers.CharField(source="get_state_display", read_only=True)
-    severity_display = serializers.CharField(source="get_severity_display", read_only=True)
-    category_display = serializers.CharField(source="get_category_display", read_only=True)
-    bottom_line_display = serializers.CharField(source="get_bottom_line_display", read_only=True)
-    disposition_display = serializers.CharField(source="get_disposition_display", read_only=True)
+    state_display = ChoiceLabelField("state")
+    severity_display = ChoiceLabelField("severity")
+    category_display = ChoiceLabelField("category")
+    bottom_line_display = ChoiceLabelField("bottom_line")
+    disposition_display = ChoiceLabelField("disposition")
     is_repeat = serializers.BooleanField(
         read_only=True,
         help_text="The same problem (unit and category) was found within the repeat window "

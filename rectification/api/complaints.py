@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from civilaffairs.api.base import VisibleViewSetMixin
+from civilaffairs.api.fields import ChoiceLabelField
 from civilaffairs.api.serializers import OrgUnitRefSerializer
 from civilaffairs.choices import OrgKind, Role
 from civilaffairs.models import Attachment, OrgUnit
@@ -57,10 +58,10 @@ class ComplaintSerializer(serializers.ModelSerializer):
     )
     district = OrgUnitRefSerializer(read_only=True)
     order = serializers.SerializerMethodField()
-    state_display = serializers.CharField(source="get_state_display", read_only=True)
-    channel_display = serializers.CharField(source="get_channel_display", read_only=True)
-    domain_display = serializers.CharField(source="get_domain_display", read_only=True)
-    nature_display = serializers.CharField(source="get_nature_display", read_only=True)
+    state_display = ChoiceLabelField("state")
+    channel_display = ChoiceLabelField("channel")
+    domain_display = ChoiceLabelField("domain")
+    nature_display = ChoiceLabelField("nature")
 
     class Meta:
         model = Complaint

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from civilaffairs.api.fields import ChoiceLabelField
 from civilaffairs.api.serializers import AttachmentSerializer, OrgUnitRefSerializer
 from civilaffairs.models import Attachment, OrgUnit, User
 from inspections.models import Finding
@@ -15,8 +16,8 @@ from rectification.services import STEPS
 class RectificationSerializer(serializers.ModelSerializer):
     responsible_unit = OrgUnitRefSerializer(read_only=True)
     supervising_department = OrgUnitRefSerializer(read_only=True)
-    state_display = serializers.CharField(source="get_state_display", read_only=True)
-    priority_display = serializers.CharField(source="get_priority_display", read_only=True)
+    state_display = ChoiceLabelField("state")
+    priority_display = ChoiceLabelField("priority")
 
     class Meta:
         model = Rectification
@@ -66,7 +67,7 @@ class ExtensionRequestSerializer(serializers.ModelSerializer):
     rectification_code = serializers.CharField(source="rectification.code", read_only=True)
     requested_by = serializers.StringRelatedField(read_only=True)
     decided_by = serializers.StringRelatedField(read_only=True)
-    state_display = serializers.CharField(source="get_state_display", read_only=True)
+    state_display = ChoiceLabelField("state")
 
     class Meta:
         model = ExtensionRequest

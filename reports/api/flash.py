@@ -7,6 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from civilaffairs.api.base import VisibleViewSetMixin
+from civilaffairs.api.fields import ChoiceLabelField
 from civilaffairs.choices import Role
 from inspections.models import Finding, Visit
 from rectification.models import Rectification
@@ -22,7 +23,7 @@ TRANSITIONS = sorted(name for name in services.STEPS if name != "mark_read")
 
 class FlashReportSerializer(serializers.ModelSerializer):
     issue_label = serializers.CharField(read_only=True)
-    state_display = serializers.CharField(source="get_state_display", read_only=True)
+    state_display = ChoiceLabelField("state")
     signed_by_name = serializers.SerializerMethodField()
     recipient_count = serializers.IntegerField(read_only=True)
     read_count = serializers.IntegerField(read_only=True)
