@@ -559,6 +559,12 @@ DASHBOARD_MAX_AGE = env_int("DASHBOARD_MAX_AGE", 600)
 LIST_COUNT_ESTIMATE_ABOVE = env_int("LIST_COUNT_ESTIMATE_ABOVE", 100_000)
 # The daily digest lists at most this many overdue orders (the longest overdue; it counts all).
 DIGEST_OVERDUE_LIMIT = env_int("DIGEST_OVERDUE_LIMIT", 100)
+# The digest PDF of a period with more units than this lists only the units that need attention
+# (late, missing, an abnormal line) and counts the rest; the workbook always lists every unit.
+DIGEST_PDF_ALL_UNITS_UP_TO = env_int("DIGEST_PDF_ALL_UNITS_UP_TO", 200)
+# The digest PDF lists at most this many of the day's new findings (the most severe first);
+# the workbook lists them all.
+DIGEST_PDF_FINDINGS_LIMIT = env_int("DIGEST_PDF_FINDINGS_LIMIT", 100)
 
 # --- Rate limits (pages and API) -----------------------------------------------------------
 # "count/period" (period s, m, h or d) per caller; empty: no limit. Signing in counts per client

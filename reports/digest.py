@@ -183,6 +183,7 @@ def digest_data(period: SensitivePeriod, day: dt.date, as_of: dt.datetime) -> di
             "unit": f.target.name,
             "title": f.title,
             "severity": str(f.get_severity_display()),
+            "severity_key": f.severity,
             "bottom_line": str(f.get_bottom_line_display()),
         }
         for f in Finding.objects.filed()
@@ -246,11 +247,42 @@ STATUS_LABELS = {
 }
 
 
+SEVERITY_RANK = {"major": 0, "serious": 1, "general": 2}
+
+
+def pdf_selection(data: dict) -> dict:
+    """What the PDF lists of a big day. A period of a thousand units gave an 87-page PDF (a
+    row per unit, a row per new finding) that took 12 s to lay out and nobody reads: above
+    DIGEST_PDF_ALL_UNITS_UP_TO units the PDF lists the units that need attention (late,
+    missing, an abnormal line) and counts the others; it lists at most
+    DIGEST_PDF_FINDINGS_LIMIT new findings, the most severe first. The workbook has all."""
+    rows, findings = data["rows"], data["findings"]
+    if len(rows) > settings.DIGEST_PDF_ALL_UNITS_UP_TO:
+        listed = [r for r in rows if r["status"] != "on_time" or r.get("abnormal")]
+    else:
+        listed = rows
+    limit = settings.DIGEST_PDF_FINDINGS_LIMIT
+    if len(findings) > limit:
+        ranked = sorted(
+            enumerate(findings),
+            key=lambda pair: (SEVERITY_RANK.get(pair[1].get("severity_key"), 3), pair[0]),
+        )
+        shown = sorted(ranked[:limit])  # the chosen ones, back in the order they were filed
+        findings = [finding for _index, finding in shown]
+    return {
+        "pdf_rows": listed,
+        "rows_not_listed": len(rows) - len(listed),
+        "pdf_findings": findings,
+        "findings_not_listed": len(data["findings"]) - len(findings),
+    }
+
+
 def render_digest_pdf(data: dict) -> bytes:
     html = render_to_string(
         "reports/daily/digest_pdf.html",
         {
             **data,
+            **pdf_selection(data),
             "cjk_family": CJK_FAMILY,
             "status_labels": {k: f() for k, f in STATUS_LABELS.items()},
         },
