@@ -66,7 +66,8 @@ def test_seed_counts_pages_reproducible_and_drop(city, client):
     assert not TimelineEntry.objects.filter(notified_at__isnull=True).exists()
     assert DailyReport.objects.filter(unit__code__startswith="BENCH-").exists()
     # The current period reports from DIGEST_UNITS units, institutions included.
-    current = SensitivePeriod.objects.filter(name__startswith="基准").order_by("-start_date").first()
+    benchmark_periods = SensitivePeriod.objects.filter(name__startswith="基准")
+    current = benchmark_periods.order_by("-start_date").first()
     assert current.units.count() == DIGEST_UNITS["tiny"]
     assert current.units.filter(kind="institution").exists()
     reporters = DailyReport.objects.filter(period=current, unit__kind="institution")
