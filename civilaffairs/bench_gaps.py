@@ -43,13 +43,10 @@ GAPS = [
         "worst p95 ms, first pages",
         "The count is no longer the cost (typical filters are counted by an index-only scan on "
         "(unit, state, found_at) in a few milliseconds): what is left is the page itself, 50 "
-        "rows × 12 columns and a filter bar with up to 500 units and plans through the template "
-        "engine (30–40 ms of Python in a profile here) plus about 15 queries; the orders page also joins its "
-        "district's matches to findings and people before sorting them (about 10 ms).",
-        "Render the table rows in one compiled row partial (or in Python like the selects), cache "
-        "the unit and plan choices per visibility scope (they change rarely), an index on "
-        "(responsible unit, state, dispatched_at) so the orders page reads only its 50 rows; "
-        "re-measure on an idle machine.",
+        "rows and a filter bar with up to 500 units and plans (30–40 ms of Python in a profile "
+        "here) plus about 15 queries, on cores shared with PostgreSQL.",
+        "Cache the unit and plan choices per visibility scope (they change rarely) and the "
+        "rendered filter bar with them; re-measure on an idle machine.",
     ),
     (
         "worst p95 ms, API deep page by cursor",

@@ -143,16 +143,19 @@ def case_mixed(opts):
     from django.middleware.csrf import _get_new_csrf_string
     from django.urls import reverse
 
-    from civilaffairs.benchmarks import Case, _client, _list_variants, _user_with_role, deep_cursor
+    from civilaffairs.benchmarks import (
+        TITLES,
+        Case,
+        _client,
+        _list_variants,
+        _user_with_role,
+        deep_cursor,
+    )
     from civilaffairs.choices import Role
     from civilaffairs.models import TimelineEntry
     from inspections.models import Finding
 
-    case = Case(
-        "mixed",
-        "Case 9: mixed workload — mobile submissions, lists, dashboard under wrk (gunicorn, 2 "
-        "workers)",
-    )
+    case = Case("mixed", TITLES["mixed"])
     wrk = shutil.which("wrk")
     if opts.quick:
         case.status, case.reason = "not measured", "skipped in --quick mode"

@@ -798,11 +798,10 @@ def case_excel(opts: Options) -> Case:
 
 
 def case_pdf(opts: Options) -> Case:
-    from django.template.loader import render_to_string
     from weasyprint import HTML
 
-    from civilaffairs.pdf import CJK_FAMILY, configure_fonts
-    from reports.digest import STATUS_LABELS, render_digest_pdf
+    from civilaffairs.pdf import configure_fonts
+    from reports.digest import digest_html, render_digest_pdf
     from reports.flash_pdf import flash_pdf_bytes, render_document
     from reports.management.commands.bench_digest_pdf import sample_data
     from reports.management.commands.bench_flash_pdf import sample_report
@@ -832,20 +831,13 @@ def case_pdf(opts: Options) -> Case:
 
     units = 20 if opts.quick else 230
     data = sample_data(units)
-    digest_html = render_to_string(
-        "reports/daily/digest_pdf.html",
-        {
-            **data,
-            "cjk_family": CJK_FAMILY,
-            "status_labels": {k: f() for k, f in STATUS_LABELS.items()},
-        },
-    )
+    html = digest_html(data)  # exactly what render_digest_pdf lays out
     pages = len(pypdf.PdfReader(io.BytesIO(render_digest_pdf(data))).pages)
     digest_runs = opts.n(3, 1)
     digest = sample(
         {
             "app": lambda: render_digest_pdf(data),
-            "bare": lambda: HTML(string=digest_html).write_pdf(),
+            "bare": lambda: HTML(string=html).write_pdf(),
         },
         digest_runs,
         1,

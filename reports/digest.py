@@ -277,8 +277,9 @@ def pdf_selection(data: dict) -> dict:
     }
 
 
-def render_digest_pdf(data: dict) -> bytes:
-    html = render_to_string(
+def digest_html(data: dict) -> str:
+    """The HTML the digest PDF is laid out from."""
+    return render_to_string(
         "reports/daily/digest_pdf.html",
         {
             **data,
@@ -287,7 +288,10 @@ def render_digest_pdf(data: dict) -> bytes:
             "status_labels": {k: f() for k, f in STATUS_LABELS.items()},
         },
     )
-    return render_pdf(html)
+
+
+def render_digest_pdf(data: dict) -> bytes:
+    return render_pdf(digest_html(data))
 
 
 def render_digest_xlsx(data: dict) -> bytes:

@@ -9,7 +9,10 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import Http404
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.formats import localize
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
+from django.utils.timezone import template_localtime
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import DetailView, TemplateView
@@ -75,6 +78,18 @@ class Column:
         if self.link is not None:
             return format_html('<a href="{}">{}</a>', self.link(obj), value)
         return value
+
+
+def row_cells(obj, columns) -> str:
+    """A row's ``<td>`` cells, rendered as ``{{ cell }}`` would render each (local time,
+    localized, escaped unless already safe) but without a template loop over every cell: 600
+    of them per page of 50 were a fifth of a list page's rendering."""
+    parts = []
+    for column in columns:
+        value = conditional_escape(localize(template_localtime(column.cell(obj))))
+        css = f' class="{conditional_escape(column.css)}"' if column.css else ""
+        parts.append(f"<td{css}>{value}</td>")
+    return mark_safe("".join(parts))  # nosec B308 B703 (every cell and class escaped above)
 
 
 def choice_display(attr: str) -> Callable[[Any], Any]:
@@ -180,7 +195,7 @@ class ObjectListView(RoleRequiredMixin, RateLimitMixin, VisibleQuerysetMixin, Te
         paginator = ListPaginator(queryset, self.get_page_size())
         page = paginator.get_page(request.GET.get("page"))
         columns = [c for c in self.get_columns() if c.display]
-        rows = [(obj, [(c.css, c.cell(obj)) for c in columns]) for obj in page.object_list]
+        rows = [(obj, row_cells(obj, columns)) for obj in page.object_list]
         query = request.GET.copy()
         for key in ("page", "_"):
             query.pop(key, None)

@@ -407,9 +407,9 @@ class OrderListView(ObjectListView):
         ]
 
     def decorate_queryset(self, queryset):
-        return queryset.select_related(
-            "responsible_unit__district", "supervising_department", "finding", "responsible_person"
-        )
+        # What the page's columns show; the finding and the person are the ledger's only
+        # (joining them for every match made the page's query sort wider rows).
+        return queryset.select_related("responsible_unit__district", "supervising_department")
 
     def export_queryset(self):
         # Only the ledger needs the extension figures: two subqueries, none per order.
@@ -423,6 +423,7 @@ class OrderListView(ObjectListView):
         return (
             super()
             .export_queryset()
+            .select_related("finding", "responsible_person")
             .annotate(
                 extensions_approved=Coalesce(Subquery(approved), 0),
                 extension_pending=Exists(extensions.filter(state=ExtensionState.PENDING)),
