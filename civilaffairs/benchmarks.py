@@ -1086,10 +1086,42 @@ def case_load(opts: Options) -> Case:
                 ).stdout
 
             load(3)  # warm-up: every worker and thread has answered before the measurement
-            output = load(10)
+            # Three runs: on a shared machine one 10 s run has come out anywhere from half to
+            # the whole of the others; the check takes the median run.
+            outputs = [load(10) for _run in range(LOAD_RUNS)]
     finally:
         client.logout()
-    rps = _wrk_value(output, "Requests/sec:")
+    runs = sorted((_wrk_value(out, "Requests/sec:"), out) for out in outputs)
+    rps, output = runs[len(runs) // 2]
+    errors = sum(_wrk_errors(out) for out in outputs)
+    latency = {}
+    for line in output.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0] in ("50%", "90%", "99%"):
+            latency[parts[0]] = parts[1]
+    case.status = "measured"
+    case.runs, case.warmup = LOAD_RUNS, 1
+    case.check(
+        "requests/s, finding list API (50 a page)", rps, 250, "{:.0f}", higher_is_better=True
+    )
+    case.check("errors (non-2xx and socket errors)", float(errors), 0, "{:.0f}")
+    case.notes.append(
+        f"wrk -t2 -c8 -d10s, {LOAD_RUNS} runs after a 3 s warm-up run, on {path} with a "
+        f"supervisor's session (`{user.username}`), gunicorn {SERVER}, DEBUG off, same "
+        "database; the server, wrk and PostgreSQL share the machine's cores. Requests/s of "
+        "the runs: " + ", ".join(f"{value:.0f}" for value, _out in runs) + "; the median "
+        "run's latency " + ", ".join(f"{k} {v}" for k, v in latency.items()) + "; errors "
+        "summed over the runs."
+    )
+    case.notes.append("mixed workload (mobile submissions, lists, dashboard): Case 9")
+    return case
+
+
+LOAD_RUNS = 3
+
+
+def _wrk_errors(output: str) -> int:
+    """Non-2xx answers and socket errors that wrk reports."""
     errors = 0
     for line in output.splitlines():
         stripped = line.strip()
@@ -1097,26 +1129,7 @@ def case_load(opts: Options) -> Case:
             errors += int(stripped.split(":")[1])
         if stripped.startswith("Socket errors:"):
             errors += sum(int(p.split()[-1]) for p in stripped.split(":", 1)[1].split(","))
-    latency = {}
-    for line in output.splitlines():
-        parts = line.split()
-        if len(parts) == 2 and parts[0] in ("50%", "90%", "99%"):
-            latency[parts[0]] = parts[1]
-    case.status = "measured"
-    case.runs, case.warmup = 1, 1
-    case.check(
-        "requests/s, finding list API (50 a page)", rps, 250, "{:.0f}", higher_is_better=True
-    )
-    case.check("errors (non-2xx and socket errors)", float(errors), 0, "{:.0f}")
-    case.notes.append(
-        f"wrk -t2 -c8 -d10s (after a 3 s warm-up run) on {path} with a supervisor's session "
-        f"(`{user.username}`), gunicorn {SERVER}, DEBUG off, same database; the server "
-        "and wrk share the machine's cores. Latency "
-        + ", ".join(f"{k} {v}" for k, v in latency.items())
-        + "."
-    )
-    case.notes.append("mixed workload (mobile submissions, lists, dashboard): Case 9")
-    return case
+    return errors
 
 
 def _wrk_value(output: str, label: str) -> float:
