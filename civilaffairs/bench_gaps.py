@@ -56,9 +56,9 @@ GAPS = [
     ),
     (
         "requests/s, finding list API",
-        "About 15 ms of Python per request on one core (session and user rows, role checks, the "
-        "filterset, the count estimate, 50 rows serialised by DRF) plus PostgreSQL, with wrk, "
-        "PostgreSQL and the three workers on the same two cores.",
+        "A request takes about 15 ms in-process (Case 2, API first pages: session and user "
+        "rows, role checks, the filterset, the count estimate, 50 rows serialised by DRF), "
+        "and wrk, PostgreSQL and the three workers share the same two cores.",
         "A values()-based list representation (no model instances) with the serializer's fields "
         "built once per class, the session and the user's roles from the cache instead of "
         "PostgreSQL on every request, and a measurement with the server on its own two cores.",
