@@ -277,6 +277,10 @@ class VisitAmendView(RoleRequiredMixin, View):
         return redirect(visit)
 
 
+PHONE_HIDDEN = "d-none d-md-table-cell"  # from tablets up
+PHONE_HIDDEN_SM = "d-none d-sm-table-cell"  # from large phones in landscape up
+
+
 class FindingListView(ObjectListView):
     model = Finding
     allowed_roles = BUSINESS
@@ -286,7 +290,9 @@ class FindingListView(ObjectListView):
     selectable = True
     default_ordering = "-found_at"
     columns = [
-        Column("code", _("Number"), lambda f: f.code, order_by="code"),
+        # On a phone: problem, unit, severity and state (the number and the rest from wider
+        # screens up), so the problem is not squeezed into a column one character wide.
+        Column("code", _("Number"), lambda f: f.code, order_by="code", css=PHONE_HIDDEN_SM),
         Column(
             "title",
             _("Problem"),
@@ -296,15 +302,25 @@ class FindingListView(ObjectListView):
         ),
         Column("target", _("Unit"), lambda f: f.target.name, order_by="target__name"),
         Column(
-            "district", _("District"), lambda f: f.target.district.name if f.target.district else ""
+            "district",
+            _("District"),
+            lambda f: f.target.district.name if f.target.district else "",
+            css=PHONE_HIDDEN,
         ),
         Column(
             "bottom_line",
             _("Bottom line"),
             choice_display("bottom_line"),
             order_by="bottom_line",
+            css=PHONE_HIDDEN,
         ),
-        Column("category", _("Category"), choice_display("category"), order_by="category"),
+        Column(
+            "category",
+            _("Category"),
+            choice_display("category"),
+            order_by="category",
+            css=PHONE_HIDDEN,
+        ),
         Column(
             "severity",
             _("Severity"),
@@ -317,6 +333,7 @@ class FindingListView(ObjectListView):
             _("Disposition"),
             choice_display("disposition"),
             order_by="disposition",
+            css=PHONE_HIDDEN,
         ),
         Column(
             "repeat",
@@ -324,8 +341,11 @@ class FindingListView(ObjectListView):
             lambda f: f.is_repeat,  # 是/否 in the ledger; a badge on the page
             order_by="repeated",
             html=repeat_badge,
+            css=PHONE_HIDDEN,
         ),
-        Column("found_at", _("Found at"), lambda f: f.found_at, order_by="found_at"),
+        Column(
+            "found_at", _("Found at"), lambda f: f.found_at, order_by="found_at", css=PHONE_HIDDEN
+        ),
         Column("state", _("State"), choice_display("state"), order_by="state", html=state_badge),
         Column("description", _("Description"), lambda f: f.description, display=False),
         Column("location", _("Location"), lambda f: f.location, display=False),
