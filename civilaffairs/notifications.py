@@ -49,9 +49,14 @@ log = logging.getLogger(__name__)
 
 
 def ancestor_paths(unit: OrgUnit) -> list[str]:
+    return paths_above(unit.path)
+
+
+def paths_above(path: str) -> list[str]:
+    """The materialised paths of a unit and of every unit above it, the root first."""
     from civilaffairs.models.org import PATH_STEP
 
-    return [unit.path[:i] for i in range(PATH_STEP, len(unit.path) + 1, PATH_STEP)]
+    return [path[:i] for i in range(PATH_STEP, len(path) + 1, PATH_STEP)]
 
 
 def holders_over(unit: OrgUnit, *roles: str, nearest: bool = False) -> list[User]:

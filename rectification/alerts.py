@@ -18,7 +18,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civilaffairs import notifications as notes
+from civilaffairs.bulk import insert_returning
 from civilaffairs.choices import NotificationKind, Role
+from civilaffairs.models import Notification, OrgUnit, RoleAssignment, WebhookEndpoint
 from civilaffairs.workdays import WorkCalendar
 from rectification.choices import LADDER, AlertLevel
 from rectification.models import Alert, Rectification
@@ -265,8 +267,6 @@ class _Directory:
     ROLES = (Role.UNIT_LIAISON, Role.DEPARTMENT, Role.LEADER)
 
     def __init__(self):
-        from civilaffairs.models import OrgUnit, RoleAssignment, WebhookEndpoint
-
         self.holders: dict[str, list[tuple[str, int, int]]] = {}
         rows = (
             RoleAssignment.objects.filter(role__in=self.ROLES, user__is_active=True)
@@ -284,12 +284,11 @@ class _Directory:
         self.robots = list(WebhookEndpoint.objects.filter(active=True).select_related("unit"))
         self.units: dict[int, tuple[str, str, str]] = {}
         self._robots_of: dict[tuple[int, str], list[int]] = {}
-        self._unit_model = OrgUnit
 
     def load_units(self, ids):
         missing = set(ids) - self.units.keys()
         if missing:
-            for pk, path, kind, name in self._unit_model.objects.filter(pk__in=missing).values_list(
+            for pk, path, kind, name in OrgUnit.objects.filter(pk__in=missing).values_list(
                 "pk", "path", "kind", "name"
             ):
                 self.units[pk] = (path, kind, name)
@@ -297,7 +296,7 @@ class _Directory:
     def over(self, path: str, roles, nearest: bool = False) -> list[int]:
         found = [
             (depth, user_id)
-            for ancestor in _ancestors(path)
+            for ancestor in notes.paths_above(path)
             for role, depth, user_id in self.holders.get(ancestor, ())
             if role in roles
         ]
@@ -307,7 +306,7 @@ class _Directory:
         return [user_id for _depth, user_id in found]
 
     def head(self, path: str) -> int | None:
-        for ancestor in reversed(_ancestors(path)):
+        for ancestor in reversed(notes.paths_above(path)):
             if ancestor in self.heads:
                 return self.heads[ancestor]
         return None
@@ -335,7 +334,7 @@ class _Directory:
         key = (unit_id, kind)
         if key not in self._robots_of:
             path = self.units[unit_id][0]
-            ancestors = set(_ancestors(path))
+            ancestors = set(notes.paths_above(path))
             self._robots_of[key] = [
                 robot.pk
                 for robot in self.robots
@@ -346,12 +345,6 @@ class _Directory:
                 )
             ]
         return self._robots_of[key]
-
-
-def _ancestors(path: str) -> list[str]:
-    from civilaffairs.models.org import PATH_STEP
-
-    return [path[:i] for i in range(PATH_STEP, len(path) + 1, PATH_STEP)]
 
 
 def _message(row: dict, level: str, left: int, unit_name: str) -> tuple[str, str, str]:
@@ -383,9 +376,6 @@ def _message(row: dict, level: str, left: int, unit_name: str) -> tuple[str, str
 
 def _alert_batch(ids, level: str, day: dt.date, counter: _Counter, directory: _Directory) -> int:
     """Claim and send the alerts of one batch of orders; returns how many this scan claimed."""
-    from civilaffairs.bulk import insert_returning
-    from civilaffairs.models import Notification
-
     rows = {
         row["pk"]: row for row in Rectification.objects.filter(pk__in=ids).values(*_ORDER_COLUMNS)
     }
