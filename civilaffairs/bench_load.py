@@ -113,6 +113,33 @@ def gunicorn(workers: int = WORKERS, threads: int = THREADS):
         server.wait(timeout=30)
 
 
+def cpu_seconds(server_pid: int) -> tuple[float, float] | None:
+    """CPU time (user + system, seconds) used so far by the gunicorn ``server_pid`` and its
+    workers, and by every PostgreSQL process of this machine, read from /proc (None elsewhere).
+    The difference over a run divided by the requests served is each side's CPU per request,
+    which, unlike requests/s, does not depend on what else the shared cores were doing."""
+    proc = Path("/proc")
+    if not (proc / "self" / "stat").exists():
+        return None
+    tick = os.sysconf("SC_CLK_TCK")
+    server = database = 0
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            command = (entry / "cmdline").read_bytes().split(b"\0", 1)[0]
+        except OSError:  # the process ended meanwhile
+            continue
+        # After the command name: state, ppid, …; utime and stime are the 12th and 13th.
+        used = int(fields[11]) + int(fields[12])
+        if int(entry.name) == server_pid or int(fields[1]) == server_pid:
+            server += used
+        elif command.startswith(b"postgres"):
+            database += used
+    return server / tick, database / tick
+
+
 def wait_ready(server, url: str, cookie: str, seconds: float = 60):
     deadline = time.monotonic() + seconds
     while True:

@@ -1064,7 +1064,7 @@ def case_load(opts: Options) -> Case:
     if user is None:
         case.status, case.reason = "not measured", "no city-wide supervisor in the database"
         return case
-    from civilaffairs.bench_load import SERVER, gunicorn, wait_ready
+    from civilaffairs.bench_load import SERVER, cpu_seconds, gunicorn, wait_ready
 
     client = _client(user)  # a committed session (the suite does not run in a transaction here)
     cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
@@ -1088,7 +1088,9 @@ def case_load(opts: Options) -> Case:
             load(3)  # warm-up: every worker and thread has answered before the measurement
             # Three runs: on a shared machine one 10 s run has come out anywhere from half to
             # the whole of the others; the check takes the median run.
+            before = cpu_seconds(server.pid)
             outputs = [load(10) for _run in range(LOAD_RUNS)]
+            after = cpu_seconds(server.pid)
     finally:
         client.logout()
     runs = sorted((_wrk_value(out, "Requests/sec:"), out) for out in outputs)
@@ -1105,6 +1107,16 @@ def case_load(opts: Options) -> Case:
         "requests/s, finding list API (50 a page)", rps, 250, "{:.0f}", higher_is_better=True
     )
     case.check("errors (non-2xx and socket errors)", float(errors), 0, "{:.0f}")
+    served = sum(_wrk_requests(out) for out in outputs)
+    if before and after and served:
+        server_ms = (after[0] - before[0]) / served * 1000
+        database_ms = (after[1] - before[1]) / served * 1000
+        case.notes.append(
+            f"CPU per request over the {LOAD_RUNS} runs ({served} requests, from /proc): "
+            f"gunicorn {server_ms:.1f} ms, PostgreSQL {database_ms:.1f} ms. With the server "
+            f"alone on two cores that is at most {2000 / server_ms:.0f} requests/s; wrk and "
+            "PostgreSQL took the rest of the cores here."
+        )
     case.notes.append(
         f"wrk -t2 -c8 -d10s, {LOAD_RUNS} runs after a 3 s warm-up run, on {path} with a "
         f"supervisor's session (`{user.username}`), gunicorn {SERVER}, DEBUG off, same "
@@ -1118,6 +1130,15 @@ def case_load(opts: Options) -> Case:
 
 
 LOAD_RUNS = 3
+
+
+def _wrk_requests(output: str) -> int:
+    """Requests wrk completed ("N requests in …")."""
+    for line in output.splitlines():
+        parts = line.split()
+        if len(parts) > 2 and parts[1] == "requests" and parts[2] == "in":
+            return int(parts[0])
+    return 0
 
 
 def _wrk_errors(output: str) -> int:

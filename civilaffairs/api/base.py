@@ -3,6 +3,8 @@ FilterSet reused, unknown filters refused rather than ignored."""
 
 from rest_framework import mixins, viewsets
 
+from civilaffairs.api import rows
+
 
 class VisibleViewSetMixin:
     """``get_queryset`` starts from ``Model.objects.visible_to(user)``: an object outside the
@@ -10,10 +12,26 @@ class VisibleViewSetMixin:
 
     model = None
     allowed_roles: tuple[str, ...] | str | None = None  # read by DenyByDefault
+    # A list page is read as column values where the serializer allows (civilaffairs.api.rows).
+    list_as_values = True
+    row_plan = None
 
     def get_queryset(self):
         queryset = self.model.objects.visible_to(self.request.user)
         return self.decorate_queryset(queryset)
+
+    def paginate_queryset(self, queryset):
+        self.row_plan = None
+        if self.list_as_values and self.action == "list" and self.paginator is not None:
+            self.row_plan = rows.plan_for(self.get_serializer_class(), queryset)
+            if self.row_plan is not None:
+                queryset = self.row_plan.select(queryset)
+        return super().paginate_queryset(queryset)
+
+    def get_serializer(self, *args, **kwargs):
+        if self.row_plan is not None and kwargs.get("many") and args:
+            return rows.RowsSerializer(self.row_plan, args[0])
+        return super().get_serializer(*args, **kwargs)
 
     def permission_denied(self, request, message=None, code=None):
         # A signed-in user whose role may not use this endpoint learns nothing about a

@@ -38,10 +38,9 @@ def sort_key(queryset) -> list[tuple[str, bool, bool]]:
     """The queryset's ordering as (field path, descending, nullable) ending with the primary
     key, so that the key is unique; raises CursorError for an ordering a cursor cannot follow
     (an expression, or a relation ordered by its model's own ordering)."""
-    if queryset.query.group_by is not None or queryset.query.values_select:
-        # Rows that are groups or dicts (scorecards): ordering them by the model's id would
-        # split the groups, and a dict has no attributes to read the key from.
-        raise CursorError("grouped or values() rows")
+    if queryset.query.group_by is not None:
+        # Rows that are groups (scorecards): ordering them by the model's id would split them.
+        raise CursorError("grouped rows")
     ordering = list(queryset.query.order_by) or list(queryset.model._meta.ordering)
     key: list[tuple[str, bool, bool]] = []
     model = queryset.model
@@ -57,6 +56,12 @@ def sort_key(queryset) -> list[tuple[str, bool, bool]]:
         key.append((path, descending, nullable))
     else:
         key.append((model._meta.pk.name, key[-1][1] if key else False, False))
+    if queryset.query.values_select:
+        # Rows that are dicts (a list read as values, civilaffairs.api.rows): the key is read
+        # from the row, so every part of it must be among the values.
+        selected = {*queryset.query.values_select, *queryset.query.annotation_select}
+        if any(path not in selected for path, _desc, _null in key):
+            raise CursorError("the sort key is not among the values")
     return key
 
 
@@ -81,6 +86,8 @@ def _check_path(model, path: str) -> bool:
 def _value_of(obj, path: str, fetch: bool = True):
     """The value at ``path``; with ``fetch`` false, raises CursorError rather than load a
     related row that was not fetched with ``obj`` (a numbered page keeps its query count)."""
+    if isinstance(obj, dict):  # a row read as values, holding every part of the key
+        return obj[path]
     value = obj
     parts = path.split("__")
     for n, part in enumerate(parts):

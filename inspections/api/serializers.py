@@ -3,6 +3,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from civilaffairs.api.fields import ChoiceLabelField
+from civilaffairs.api.rows import RowValue
 from civilaffairs.api.serializers import OrgUnitRefSerializer
 from civilaffairs.choices import BottomLine, Cornerstone
 from civilaffairs.models import OrgUnit, User
@@ -256,6 +257,15 @@ class FindingSerializer(serializers.ModelSerializer):
             "version",
         ]
         read_only_fields = fields
+
+    # A list reads rows as values (civilaffairs.api.rows); these two from the list's columns.
+    row_values = {
+        "is_repeat": RowValue(("repeat_of_id",), lambda repeat_of: repeat_of is not None),
+        "repeat_of": RowValue(
+            ("repeat_of_id", "repeat_of_visible"),
+            lambda repeat_of, visible: repeat_of if visible else None,
+        ),
+    }
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_repeat_of(self, finding) -> int | None:

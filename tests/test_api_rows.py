@@ -1,0 +1,139 @@
+"""API list pages read as column values (civilaffairs.api.rows, #8): every API list answers
+exactly what DRF's serializers answer for the same request — the same keys in the same order,
+the same values, the same count and cursors — for every persona, on numbered pages and walked
+by cursor; the finding and order lists really are read as values; a serializer with a field
+that is not a column is left to DRF."""
+
+import json
+
+import pytest
+from django.utils import translation
+from rest_framework import serializers
+
+from civilaffairs.api import rows
+from civilaffairs.api.base import VisibleViewSetMixin
+from civilaffairs.api.fields import ChoiceLabelField
+from inspections.api.serializers import FindingSerializer
+from inspections.models import Finding, InspectionPlan
+from rectification.api.serializers import RectificationSerializer
+from rectification.models import Rectification
+from tests.test_query_baseline import PERSONAS, baseline_city, list_urls  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+
+def _answer(client, url, params, as_values, monkeypatch):
+    monkeypatch.setattr(VisibleViewSetMixin, "list_as_values", as_values)
+    response = client.get(url, params)
+    # Keys in order: json.loads keeps the order of the document.
+    return response.status_code, json.dumps(response.json(), ensure_ascii=False)
+
+
+def test_every_api_list_answers_the_same_read_as_values(baseline_city, client, monkeypatch):
+    city = baseline_city
+    compared = 0
+    for url in [u for u in list_urls() if u.startswith("/api/")]:
+        for persona in PERSONAS:
+            client.force_login(city[persona])
+            for params in ({}, {"page_size": 2}, {"page_size": 2, "cursor": ""}):
+                drf = _answer(client, url, params, False, monkeypatch)
+                if drf[0] != 200:
+                    break
+                fast = _answer(client, url, params, True, monkeypatch)
+                assert fast == drf, (persona, url, params)
+                compared += 1
+                body = json.loads(drf[1])
+                if params.get("cursor") == "" and isinstance(body, dict) and body.get("next_cursor"):
+                    after = {**params, "cursor": body.get("next_cursor")}
+                    second = _answer(client, url, after, True, monkeypatch)
+                    assert second == _answer(client, url, after, False, monkeypatch), (
+                        persona,
+                        url,
+                    )
+    assert compared >= 60
+
+
+def test_the_finding_and_order_lists_are_read_as_values(baseline_city, client, monkeypatch):
+    city = baseline_city
+    client.force_login(city["supervisor"])
+    planned = []
+    original = rows.plan_for
+
+    def spy(serializer_class, queryset):
+        plan = original(serializer_class, queryset)
+        planned.append((serializer_class, plan is not None))
+        return plan
+
+    monkeypatch.setattr(rows, "plan_for", spy)
+    for url in ("/api/v1/findings/", "/api/v1/rectifications/"):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert response.json()["count"] > 0
+    assert planned == [(FindingSerializer, True), (RectificationSerializer, True)]
+
+
+def test_a_planned_row_renders_labels_in_the_active_language(city):
+    from tests.flash_data import finding
+
+    finding(city, severity="serious")
+    queryset = Finding.objects.with_repeat_visibility(city["supervisor"]).order_by("-id")
+    plan = rows.plan_for(FindingSerializer, queryset)
+    row = plan.select(queryset)[0]
+    obj = queryset[0]
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            rendered = plan.renderer()(row)
+            assert rendered["severity_display"] == obj.get_severity_display()
+            assert rendered["state_display"] == obj.get_state_display()
+            assert rendered["target"] == {
+                "id": obj.target.id,
+                "name": obj.target.name,
+                "code": obj.target.code,
+                "kind": obj.target.kind,
+            }
+    with translation.override("zh-hans"):
+        chinese = plan.renderer()(row)["severity_display"]
+    with translation.override("en"):
+        assert plan.renderer()(row)["severity_display"] != chinese
+
+
+class _WithProperty(serializers.ModelSerializer):
+    class Meta:
+        model = Finding
+        fields = ["id", "is_repeat"]
+
+
+class _WithManyRelation(serializers.ModelSerializer):
+    class Meta:
+        model = InspectionPlan
+        fields = ["id", "team"]
+
+
+class _WithStar(serializers.ModelSerializer):
+    everything = serializers.CharField(source="*", read_only=True)
+
+    class Meta:
+        model = Finding
+        fields = ["id", "everything"]
+
+
+class _WithLabel(serializers.ModelSerializer):
+    state_display = ChoiceLabelField("state")
+    visit_target = serializers.IntegerField(source="visit.target_id", read_only=True)
+
+    class Meta:
+        model = Finding
+        fields = ["id", "state_display", "visit_target", "visit"]
+
+
+def test_fields_that_are_not_columns_leave_the_list_to_drf():
+    queryset = Finding.objects.all()
+    assert rows.plan_for(_WithProperty, queryset) is None
+    assert rows.plan_for(_WithStar, queryset) is None
+    assert rows.plan_for(_WithManyRelation, InspectionPlan.objects.all()) is None
+    # Another model's serializer, or a queryset already read as values: not planned either.
+    assert rows.plan_for(RectificationSerializer, queryset) is None
+    assert rows.plan_for(FindingSerializer, queryset.values("id")) is None
+    plan = rows.plan_for(_WithLabel, queryset)
+    assert plan is not None
+    assert plan.columns == ["id", "state", "visit__target_id", "visit"]
