@@ -190,9 +190,7 @@ def _renderer(entries) -> Callable[[dict], dict]:
     for kind, name, column, how in entries:
         if kind == "hook":
             columns, compute = column, how
-            getters.append(
-                (name, lambda row, cs=columns, fn=compute: fn(*(row[c] for c in cs)))
-            )
+            getters.append((name, lambda row, cs=columns, fn=compute: fn(*(row[c] for c in cs))))
         else:
             getters.append((name, _getter(kind, column, how)))
     return lambda row: {name: get(row) for name, get in getters}
