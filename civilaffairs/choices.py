@@ -102,3 +102,29 @@ class JobState(models.TextChoices):
     RUNNING = "running", _("Running")
     DONE = "done", _("Done")
     FAILED = "failed", _("Failed")
+
+
+_LABELS: dict[tuple, dict] = {}
+
+
+def choice_labels(model, field_name: str) -> dict:
+    """A choice field's labels by value in the active language, as strings: what
+    ``get_<field>_display()`` answers, built once per language instead of on every call (a
+    list page asks for a badge's label on each of its 50 rows)."""
+    from django.utils.encoding import force_str
+    from django.utils.translation import get_language
+
+    key = (model, field_name, get_language())
+    labels = _LABELS.get(key)
+    if labels is None:
+        choices = model._meta.get_field(field_name).flatchoices
+        labels = _LABELS[key] = {
+            value: force_str(label, strings_only=True) for value, label in choices
+        }
+    return labels
+
+
+def choice_label(obj, field_name: str):
+    """``obj.get_<field_name>_display()`` from the cached labels."""
+    value = getattr(obj, field_name)
+    return choice_labels(type(obj), field_name).get(value, value)

@@ -137,7 +137,10 @@ class OrgUnitFilterSet(django_filters.FilterSet):
         choices=InstitutionType.choices, label=_("Institution type")
     )
     district = django_filters.ModelChoiceFilter(
-        queryset=visible_districts, label=_("District"), empty_label=_("All")
+        queryset=visible_districts,
+        widget=ShortSelect(label="name"),
+        label=_("District"),
+        empty_label=_("All"),
     )
     within = SubtreeFilter(
         field_name="", queryset=lambda request: visible_units(request), label=_("Within unit")

@@ -26,6 +26,7 @@ class WorkCalendar:
     """A snapshot of the table for fast counting (one query for the exceptions in a range)."""
 
     def __init__(self, start: dt.date, end: dt.date):
+        self.start, self.end = start, end
         self.known_years = set(CalendarYear.objects.values_list("year", flat=True))
         self.exceptions = dict(
             CalendarDay.objects.filter(date__range=(start, end)).values_list("date", "is_workday")
@@ -39,13 +40,19 @@ class WorkCalendar:
     def is_known(self, day: dt.date) -> bool:
         return day.year in self.known_years
 
+    def covers(self, start: dt.date, end: dt.date) -> bool:
+        return self.start <= start and end <= self.end
 
-def add_working_days(start: dt.date, count: int) -> Deadline:
-    """The date ``count`` working days after ``start`` (the start day itself not counted)."""
+
+def add_working_days(start: dt.date, count: int, calendar: WorkCalendar | None = None) -> Deadline:
+    """The date ``count`` working days after ``start`` (the start day itself not counted).
+    ``calendar``: a snapshot already read that covers the days (a page's), else one is read."""
     if count < 0:
         raise ValueError("count must not be negative")
     # Enough room for long holidays: a working day in at most 3 calendar days on average.
-    calendar = WorkCalendar(start, start + dt.timedelta(days=count * 3 + 30))
+    end = start + dt.timedelta(days=count * 3 + 30)
+    if calendar is None or not calendar.covers(start, end):
+        calendar = WorkCalendar(start, end)
     day, left, provisional = start, count, not calendar.is_known(start)
     while left > 0:
         day += dt.timedelta(days=1)

@@ -68,6 +68,7 @@ class VisitFilterSet(django_filters.FilterSet):
     district = django_filters.ModelChoiceFilter(
         field_name="target__district",
         queryset=visible_districts,
+        widget=ShortSelect(label="name"),
         label=_("District"),
         empty_label=_("All"),
     )
@@ -104,6 +105,7 @@ class FindingFilterSet(django_filters.FilterSet):
     district = django_filters.ModelChoiceFilter(
         field_name="target__district",
         queryset=visible_districts,
+        widget=ShortSelect(label="name"),
         label=_("District"),
         empty_label=_("All"),
     )

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import FormView
 
-from civilaffairs.choices import BottomLine, InstitutionType, Role
+from civilaffairs.choices import BottomLine, InstitutionType, Role, choice_label
 from civilaffairs.exceptions import ServiceError
 from civilaffairs.navigation import BUSINESS
 from civilaffairs.services import timeline_of
@@ -47,11 +47,13 @@ SEVERITY_BADGE = {"general": "secondary", "serious": "warning", "major": "danger
 
 
 def state_badge(obj):
-    return badge(STATE_BADGE.get(obj.state, "secondary"), obj.get_state_display())
+    return badge(STATE_BADGE.get(obj.state, "secondary"), choice_label(obj, "state"))
 
 
 def severity_badge(finding):
-    return badge(SEVERITY_BADGE.get(finding.severity, "secondary"), finding.get_severity_display())
+    return badge(
+        SEVERITY_BADGE.get(finding.severity, "secondary"), choice_label(finding, "severity")
+    )
 
 
 def _order_state(finding):

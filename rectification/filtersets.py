@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from civilaffairs.choices import Role as RoleCode
 from civilaffairs.filtersets import (
     LocalDayFilter,
+    ShortSelect,
     SubtreeFilter,
     visible_districts,
     visible_units,
@@ -39,11 +40,12 @@ class OverdueLevel:
     choices = ((YELLOW, _("Due soon (yellow)")), (RED, _("Overdue (red)")))
 
 
-def due_soon_limit(today: dt.date | None = None) -> dt.date:
+def due_soon_limit(today: dt.date | None = None, calendar=None) -> dt.date:
     """The last deadline that counts as "due soon" today: RECTIFICATION_DUE_SOON_DAYS working
-    days from today (two queries for the calendar, whatever the number of orders)."""
+    days from today (two queries for the calendar, whatever the number of orders; none with a
+    ``calendar`` snapshot covering the days)."""
     today = today or timezone.localdate()
-    return add_working_days(today, settings.RECTIFICATION_DUE_SOON_DAYS).date
+    return add_working_days(today, settings.RECTIFICATION_DUE_SOON_DAYS, calendar=calendar).date
 
 
 class RectificationFilterSet(django_filters.FilterSet):
@@ -63,6 +65,7 @@ class RectificationFilterSet(django_filters.FilterSet):
     district = django_filters.ModelChoiceFilter(
         field_name="responsible_unit__district",
         queryset=visible_districts,
+        widget=ShortSelect(label="name"),
         label=_("District"),
         empty_label=_("All"),
     )
@@ -191,6 +194,7 @@ class ComplaintFilterSet(django_filters.FilterSet):
     )
     district = django_filters.ModelChoiceFilter(
         queryset=visible_districts,
+        widget=ShortSelect(label="name"),
         method="filter_district",
         label=_("District"),
         empty_label=_("All"),

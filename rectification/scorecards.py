@@ -51,7 +51,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from civilaffairs.choices import OrgKind, Role
-from civilaffairs.filtersets import visible_districts
+from civilaffairs.filtersets import ShortSelect, visible_districts
 from civilaffairs.models import OrgUnit
 from rectification.choices import OPEN_STATES, RectificationState
 from rectification.models import Rectification
@@ -334,6 +334,7 @@ class ScorecardFilterSet(django_filters.FilterSet):
     district = django_filters.ModelChoiceFilter(
         field_name="responsible_unit__district",
         queryset=visible_districts,
+        widget=ShortSelect(label="name"),
         method="keep",
         label=_("District"),
         empty_label=_("All"),

@@ -1,8 +1,8 @@
 """Serializer fields shared by the API."""
 
-from django.utils.encoding import force_str
-from django.utils.translation import get_language
 from rest_framework import serializers
+
+from civilaffairs.choices import choice_labels
 
 
 class ChoiceLabelField(serializers.CharField):
@@ -15,23 +15,16 @@ class ChoiceLabelField(serializers.CharField):
 
     def __init__(self, field_name: str, **kwargs):
         self.choice_field = field_name
-        self.translated: dict[str | None, dict] = {}
         super().__init__(source=field_name, read_only=True, **kwargs)
 
     def bind(self, field_name, parent):
         super().bind(field_name, parent)
-        model = parent.Meta.model
-        self.labels = dict(model._meta.get_field(self.choice_field).flatchoices)
+        self.model = parent.Meta.model
+        self.model._meta.get_field(self.choice_field)  # a misspelt field fails here
 
     def labels_here(self) -> dict:
         """The labels in the active language, as strings."""
-        language = get_language()
-        labels = self.translated.get(language)
-        if labels is None:
-            labels = self.translated[language] = {
-                value: force_str(label, strings_only=True) for value, label in self.labels.items()
-            }
-        return labels
+        return choice_labels(self.model, self.choice_field)
 
     def to_representation(self, value):
         return self.labels_here().get(value, value)

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
-from civilaffairs.choices import Role
+from civilaffairs.choices import Role, choice_label
 from civilaffairs.exceptions import ServiceError
 from civilaffairs.files import attachment_store
 from civilaffairs.models import Attachment, OrgUnit
@@ -84,11 +84,11 @@ DONE_MESSAGES = {
 
 
 def state_badge(order):
-    return badge(STATE_BADGE.get(order.state, "secondary"), order.get_state_display())
+    return badge(STATE_BADGE.get(order.state, "secondary"), choice_label(order, "state"))
 
 
 def priority_badge(order):
-    return badge(PRIORITY_BADGE.get(order.priority, "secondary"), order.get_priority_display())
+    return badge(PRIORITY_BADGE.get(order.priority, "secondary"), choice_label(order, "priority"))
 
 
 class DeadlineClock:
@@ -101,7 +101,7 @@ class DeadlineClock:
 
     @cached_property
     def soon_limit(self) -> dt.date:
-        return due_soon_limit(self.today)
+        return due_soon_limit(self.today, calendar=self.calendar)
 
     @cached_property
     def calendar(self) -> WorkCalendar:
@@ -207,7 +207,11 @@ def _closed_on_time(order):
 
 
 def _order_link(order):
-    return reverse("rectification:order-detail", args=[order.pk])
+    # Two columns link to the order: the URL is reversed once per row.
+    link = order.__dict__.get("_link")
+    if link is None:
+        link = order.__dict__["_link"] = reverse("rectification:order-detail", args=[order.pk])
+    return link
 
 
 # --- To-do ----------------------------------------------------------------------------------
