@@ -1,5 +1,6 @@
-"""API list pages read as column values (civilaffairs.api.rows, #8): every API list answers
-exactly what DRF's serializers answer for the same request — the same keys in the same order,
+"""API list pages read as column values (civilaffairs.api.rows, #8) and unfiltered requests
+answered without a FilterSet (civilaffairs.api.filters): every API list answers exactly what
+DRF's serializers and the FilterSet answer for the same request — the same keys in the same order,
 the same values, the same count and cursors — for every persona, on numbered pages and walked
 by cursor; the finding and order lists really are read as values; a serializer with a field
 that is not a column is left to DRF."""
@@ -14,6 +15,7 @@ from rest_framework import serializers
 from civilaffairs.api import rows
 from civilaffairs.api.base import VisibleViewSetMixin
 from civilaffairs.api.fields import ChoiceLabelField
+from civilaffairs.api.filters import FilterBackend
 from inspections.api.serializers import FindingSerializer
 from inspections.models import Finding, InspectionPlan
 from rectification.api.serializers import RectificationSerializer
@@ -32,8 +34,11 @@ def listed_city(city):
     return city
 
 
-def _answer(client, url, params, as_values, monkeypatch):
-    monkeypatch.setattr(VisibleViewSetMixin, "list_as_values", as_values)
+def _answer(client, url, params, fast, monkeypatch):
+    """The answer read as values and without a FilterSet when nothing is filtered (``fast``),
+    or through DRF's serializers and a FilterSet always."""
+    monkeypatch.setattr(VisibleViewSetMixin, "list_as_values", fast)
+    monkeypatch.setattr(FilterBackend, "skip_unfiltered", fast)
     # A cursor is signed with the time of signing: the same second for both answers.
     monkeypatch.setattr(signing.TimestampSigner, "timestamp", lambda self: "1xW4L4")
     response = client.get(url, params)
@@ -47,7 +52,12 @@ def test_every_api_list_answers_the_same_read_as_values(listed_city, client, mon
     for url in [u for u in list_urls() if u.startswith("/api/")]:
         for persona in PERSONAS:
             client.force_login(city[persona])
-            for params in ({}, {"page_size": 2}, {"page_size": 2, "cursor": ""}):
+            for params in (
+                {},
+                {"page_size": 2},
+                {"page_size": 2, "cursor": ""},
+                {"ordering": "-id", "page": 1},
+            ):
                 drf = _answer(client, url, params, False, monkeypatch)
                 if drf[0] != 200:
                     break
@@ -150,3 +160,25 @@ def test_fields_that_are_not_columns_leave_the_list_to_drf():
     plan = rows.plan_for(_WithLabel, queryset)
     assert plan is not None
     assert plan.columns == ["id", "state", "visit__target_id", "visit"]
+
+
+def test_a_filterset_is_built_only_when_something_is_filtered(listed_city, client, monkeypatch):
+    client.force_login(listed_city["supervisor"])
+    built = []
+    original = FilterBackend.get_filterset
+
+    def spy(self, request, queryset, view):
+        built.append(request.query_params.dict())
+        return original(self, request, queryset, view)
+
+    monkeypatch.setattr(FilterBackend, "get_filterset", spy)
+    everything = client.get("/api/v1/findings/", {"page_size": 50, "ordering": "-found_at"})
+    serious = client.get("/api/v1/findings/", {"severity": "serious"})
+    assert everything.status_code == serious.status_code == 200
+    assert built == [{"severity": "serious"}]
+    severities = {row["severity"] for row in serious.json()["results"]}
+    assert severities == {"serious"}
+    assert serious.json()["count"] < everything.json()["count"]
+    # A value the filter refuses still answers 400 with the field named, as before.
+    refused = client.get("/api/v1/findings/", {"severity": "nonsense"})
+    assert refused.status_code == 400 and "severity" in refused.json()
