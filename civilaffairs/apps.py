@@ -17,6 +17,10 @@ class CivilAffairsConfig(AppConfig):
             account_security,  # noqa: F401
             auditing,  # noqa: F401
             checks,  # noqa: F401
+            choice_cache,
             ledgers,  # noqa: F401
             security,  # noqa: F401
         )
+
+        # Filter-select choices kept in the cache go stale when a unit or plan changes.
+        choice_cache.connect()

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from civilaffairs import choice_cache
 from civilaffairs.choices import InstitutionType, NotificationKind, OrgKind, Role
 from civilaffairs.models import AuditEvent, Notification, OrgUnit, User
 
@@ -62,7 +63,8 @@ class ShortSelect(forms.Select):
         narrow = self.shown(queryset) if self.shown else queryset
         if self.label:
             narrow, queryset = (q.values_list("pk", self.label) for q in (narrow, queryset))
-        rows = list(narrow[: self.limit])
+        # (id, label) pairs are kept in the cache until a unit or plan changes.
+        rows = choice_cache.rows(narrow[: self.limit]) if self.label else list(narrow[: self.limit])
         selected = str(self.selected or "")
         shown = {row[0] if self.label else row.pk for row in rows}
         if selected.isdigit() and int(selected) not in shown:

@@ -557,6 +557,9 @@ DASHBOARD_MAX_AGE = env_int("DASHBOARD_MAX_AGE", 600)
 # A list with no filter at all over a table of more rows than this shows PostgreSQL's estimate
 # of its size ("about N") instead of counting every row (civilaffairs.counting); 0: always count.
 LIST_COUNT_ESTIMATE_ABOVE = env_int("LIST_COUNT_ESTIMATE_ABOVE", 100_000)
+# The unit and plan choices of the filter bars are kept in the cache until a unit or plan is
+# saved or deleted, and at most this many seconds (civilaffairs.choice_cache); 0: read each time.
+CHOICE_CACHE_SECONDS = env_int("CHOICE_CACHE_SECONDS", 300)
 # The daily digest lists at most this many overdue orders (the longest overdue; it counts all).
 DIGEST_OVERDUE_LIMIT = env_int("DIGEST_OVERDUE_LIMIT", 100)
 # The digest PDF of a period with more units than this lists only the units that need attention

@@ -115,7 +115,17 @@ class Command(BaseCommand):
                 cursor.execute("SET LOCAL synchronous_commit = off")
             builder.load()
         builder.analyze()
+        self.choices_changed()
         self.stdout.write(f"total {time.monotonic() - started:.1f} s")
+
+    def choices_changed(self):
+        """COPY and DELETE send no signals: the filter selects' kept choices go stale here."""
+        from civilaffairs import choice_cache
+        from civilaffairs.models import OrgUnit
+        from inspections.models import InspectionPlan
+
+        for model in (OrgUnit, InspectionPlan):
+            choice_cache.bump(model)
 
     def drop(self):
         from django.contrib.contenttypes.models import ContentType
@@ -133,4 +143,5 @@ class Command(BaseCommand):
                 cursor.execute(f"DELETE FROM {_table(label)} WHERE {sql}")  # noqa: S608 (constants)  # nosec B608
                 if cursor.rowcount:
                     self.stdout.write(f"{label:<34}{cursor.rowcount:>10} rows deleted")
+        self.choices_changed()
         self.stdout.write(f"dropped in {time.monotonic() - started:.1f} s")
