@@ -51,6 +51,17 @@ class ListPaginator(Paginator):
 
     estimated = False
 
+    def __init__(self, *args, read_rows=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # How a page's sliced queryset is read (the API's lists read as values); the count is
+        # always the queryset's own.
+        self.read_rows = read_rows
+
+    def _get_page(self, object_list, *args, **kwargs):
+        if self.read_rows is not None and hasattr(object_list, "query"):
+            object_list = self.read_rows(object_list)
+        return super()._get_page(object_list, *args, **kwargs)
+
     @cached_property
     def count(self):
         limit = settings.LIST_COUNT_ESTIMATE_ABOVE

@@ -182,3 +182,19 @@ def test_a_filterset_is_built_only_when_something_is_filtered(listed_city, clien
     # A value the filter refuses still answers 400 with the field named, as before.
     refused = client.get("/api/v1/findings/", {"severity": "nonsense"})
     assert refused.status_code == 400 and "severity" in refused.json()
+
+
+def test_only_the_page_is_read_as_values_not_the_count(listed_city, client):
+    """The count stays the model queryset's: the joins of the page's columns (the unit's name)
+    would keep PostgreSQL from counting by an index-only scan of the findings alone."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(listed_city["supervisor"])
+    with CaptureQueriesContext(connection) as captured:
+        answer = client.get("/api/v1/findings/", {"severity": "serious", "page_size": 1})
+    assert answer.status_code == 200 and answer.json()["count"] >= 1
+    counts = [q["sql"] for q in captured if q["sql"].startswith("SELECT COUNT(*)")]
+    page = [q["sql"] for q in captured if '"target__name"' in q["sql"]]
+    assert len(counts) == 1 and "civilaffairs_orgunit" not in counts[0]
+    assert len(page) == 1 and "LIMIT 1" in page[0]

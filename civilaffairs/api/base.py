@@ -24,8 +24,9 @@ class VisibleViewSetMixin:
         self.row_plan = None
         if self.list_as_values and self.action == "list" and self.paginator is not None:
             self.row_plan = rows.plan_for(self.get_serializer_class(), queryset)
-            if self.row_plan is not None:
-                queryset = self.row_plan.select(queryset)
+            # Only the page's rows are read as values: the count stays the model queryset's,
+            # without the joins of the columns (an index-only count keeps working).
+            self.paginator.read_rows = self.row_plan.select if self.row_plan else None
         return super().paginate_queryset(queryset)
 
     def get_serializer(self, *args, **kwargs):

@@ -86,7 +86,9 @@ def _check_path(model, path: str) -> bool:
 def _value_of(obj, path: str, fetch: bool = True):
     """The value at ``path``; with ``fetch`` false, raises CursorError rather than load a
     related row that was not fetched with ``obj`` (a numbered page keeps its query count)."""
-    if isinstance(obj, dict):  # a row read as values, holding every part of the key
+    if isinstance(obj, dict):  # a row read as values (civilaffairs.api.rows)
+        if path not in obj:
+            raise CursorError(f"{path} was not read")
         return obj[path]
     value = obj
     parts = path.split("__")
@@ -194,9 +196,15 @@ class PageNumberPagination(pagination.PageNumberPagination):
     max_page_size = 200
     cursor_query_param = "cursor"
     django_paginator_class = ListPaginator
+    # Set by the view: how a page's sliced queryset is read (as values, civilaffairs.api.rows).
+    read_rows = None
 
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
+        read_rows = self.read_rows
+        self.django_paginator_class = lambda rows, size: ListPaginator(
+            rows, size, read_rows=read_rows
+        )
         self.cursor_mode = self.cursor_query_param in request.query_params
         self.next_cursor = None
         try:
@@ -236,7 +244,8 @@ class PageNumberPagination(pagination.PageNumberPagination):
                     }
                 ) from None
             queryset = queryset.filter(after(self.key, values))
-        rows = list(queryset[: page_size + 1])
+        page = queryset[: page_size + 1]
+        rows = list(self.read_rows(page) if self.read_rows else page)
         if len(rows) > page_size:
             rows = rows[:page_size]
             self.next_cursor = make_cursor(queryset.model, self.key, rows[-1])
