@@ -45,17 +45,19 @@ def bump(model, using: str = "default") -> None:
                 cache.incr(key)
 
 
-def rows(queryset) -> list:
-    """``list(queryset)``, from the cache when the same query was read since the last change
-    of its model."""
+def rows(queryset, prepare=None) -> list:
+    """``list(queryset)`` (passed through ``prepare``, a module-level function, when given),
+    from the cache when the same query was read since the last change of its model."""
+    prepare = prepare or list
     seconds = settings.CHOICE_CACHE_SECONDS
     if not seconds or queryset.model._meta.label not in MODELS:
-        return list(queryset)
+        return prepare(queryset)
     try:
         sql, params = queryset.query.sql_with_params()
     except EmptyResultSet:
-        return []
-    source = repr((_database(queryset.db), sql, params))
+        return prepare([])
+    how = f"{prepare.__module__}.{prepare.__qualname__}"
+    source = repr((_database(queryset.db), sql, params, how))
     key = "choices:" + hashlib.sha256(source.encode()).hexdigest()
     version_key = _version_key(queryset.model, queryset.db)
     found = cache.get_many([version_key, key])
@@ -63,7 +65,7 @@ def rows(queryset) -> list:
     kept = found.get(key)
     if kept is not None and kept[0] == version:
         return kept[1]
-    result = list(queryset)
+    result = prepare(queryset)
     cache.set(key, (version, result), seconds)
     return result
 

@@ -8,6 +8,7 @@ from django import forms
 from django.db.models import Q
 from django.forms.models import ModelChoiceIterator
 from django.utils import timezone
+from django.utils.html import conditional_escape
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -63,8 +64,9 @@ class ShortSelect(forms.Select):
         narrow = self.shown(queryset) if self.shown else queryset
         if self.label:
             narrow, queryset = (q.values_list("pk", self.label) for q in (narrow, queryset))
-        # (id, label) pairs are kept in the cache until a unit or plan changes.
-        rows = choice_cache.rows(narrow[: self.limit]) if self.label else list(narrow[: self.limit])
+        # (id, escaped label) pairs are kept in the cache until a unit or plan changes.
+        page = narrow[: self.limit]
+        rows = choice_cache.rows(page, escaped_labels) if self.label else list(page)
         selected = str(self.selected or "")
         shown = {row[0] if self.label else row.pk for row in rows}
         if selected.isdigit() and int(selected) not in shown:
@@ -76,6 +78,11 @@ class ShortSelect(forms.Select):
     @choices.setter
     def choices(self, value):
         self._choices = value
+
+
+def escaped_labels(rows) -> list[tuple]:
+    """(id, label) pairs with the label escaped once, for keeping (a page then escapes none)."""
+    return [(pk, conditional_escape(label)) for pk, label in rows]
 
 
 def without_institutions(units):

@@ -19,6 +19,7 @@ from civilaffairs.views.generic import (
     RoleRequiredMixin,
     badge,
     choice_display,
+    detail_link,
     flag_column,
 )
 from inspections import services
@@ -81,7 +82,7 @@ class PlanListView(ObjectListView):
             _("Title"),
             lambda p: p.title,
             order_by="title",
-            link=lambda p: reverse("inspections:plan-detail", args=[p.pk]),
+            link=detail_link("inspections:plan-detail"),
         ),
         Column("method", _("Method"), lambda p: p.get_method_display(), order_by="method"),
         Column(
@@ -208,7 +209,7 @@ class VisitListView(ObjectListView):
             _("Target"),
             lambda v: v.target.name,
             order_by="target__name",
-            link=lambda v: reverse("inspections:visit-detail", args=[v.pk]),
+            link=detail_link("inspections:visit-detail"),
         ),
         Column(
             "district", _("District"), lambda v: v.target.district.name if v.target.district else ""
@@ -300,7 +301,7 @@ class FindingListView(ObjectListView):
             _("Problem"),
             lambda f: f.title,
             order_by="title",
-            link=lambda f: reverse("inspections:finding-detail", args=[f.pk]),
+            link=detail_link("inspections:finding-detail"),
         ),
         Column("target", _("Unit"), lambda f: f.target.name, order_by="target__name"),
         Column(
@@ -480,7 +481,7 @@ class ChecklistListView(ObjectListView):
             _("Name"),
             lambda t: t.name,
             order_by="name",
-            link=lambda t: reverse("inspections:checklist-detail", args=[t.pk]),
+            link=detail_link("inspections:checklist-detail"),
         ),
         Column("code", _("Code"), lambda t: t.code, order_by="code"),
         Column("version", _("Version"), lambda t: t.version, order_by="version"),

@@ -36,3 +36,28 @@ def test_cells_render_as_the_template_rendered_them():
         with translation.override(language):
             cells = [(c.css, c.cell(object())) for c in columns]
             assert row_cells(object(), columns) == template.render(Context({"cells": cells}))
+
+
+def test_detail_link_is_the_reversed_url_for_every_row():
+    from types import SimpleNamespace
+
+    from django.urls import reverse, set_script_prefix
+
+    from civilaffairs.views.generic import detail_link
+
+    names = [
+        "inspections:plan-detail",
+        "inspections:visit-detail",
+        "inspections:finding-detail",
+        "inspections:checklist-detail",
+        "rectification:order-detail",
+    ]
+    try:
+        for prefix in ("/", "/dudu/"):
+            set_script_prefix(prefix)
+            for name in names:
+                link = detail_link(name)
+                for pk in (1, 7, 2_147_483_647, 12_345_678_901):
+                    assert link(SimpleNamespace(pk=pk)) == reverse(name, args=[pk])
+    finally:
+        set_script_prefix("/")

@@ -13,7 +13,8 @@ def select_options(field):
     Python: a unit or plan select lists up to 500 choices, and a template loop that resolves
     the field's value for each of them was most of a list page's rendering time. Values are
     compared as text, as the template's ``stringformat:'s'`` did; values and labels are
-    escaped."""
+    escaped (a label the select escaped already, as the kept unit and plan choices are, is not
+    escaped twice)."""
     current = str(field.value())
     parts = []
     for value, label in field.field.widget.choices:
@@ -21,7 +22,8 @@ def select_options(field):
         parts.append(
             '<option value="%s"%s>%s</option>'  # noqa: UP031 (the fastest of the three here)
             % (
-                "" if value is None else escape(text),
+                # An id is digits: nothing to escape.
+                text if type(value) is int else "" if value is None else escape(text),
                 " selected" if text == current else "",
                 conditional_escape(label),
             )

@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import Http404
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.formats import localize
 from django.utils.html import conditional_escape, format_html
@@ -51,6 +52,27 @@ class VisibleQuerysetMixin:
     def decorate_queryset(self, queryset):
         """select_related / annotate for display; never widens what is visible."""
         return queryset
+
+
+# A stand-in id for detail_link: reversed once, then replaced by each row's id.
+_STAND_IN = 2_147_483_647
+
+
+def detail_link(url_name: str) -> Callable[[Any], str]:
+    """A list column's link to a row's own page (a URL taking the row's ``pk`` as ``<int:…>``):
+    reversed once per URLconf and script prefix with a stand-in id, then each row's id put in
+    its place — a page of 50 rows reversed the same pattern 50 times."""
+    parts: dict[tuple, tuple[str, str]] = {}
+
+    def link(obj) -> str:
+        key = (get_urlconf(), get_script_prefix())
+        around = parts.get(key)
+        if around is None:
+            before, after = reverse(url_name, args=[_STAND_IN]).split(str(_STAND_IN))
+            around = parts[key] = (before, after)
+        return f"{around[0]}{int(obj.pk)}{around[1]}"
+
+    return link
 
 
 @dataclass

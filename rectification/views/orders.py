@@ -37,6 +37,7 @@ from civilaffairs.views.generic import (
     RoleRequiredMixin,
     badge,
     choice_display,
+    detail_link,
 )
 from civilaffairs.workdays import WorkCalendar
 from inspections.models import Finding
@@ -206,12 +207,7 @@ def _closed_on_time(order):
     return timezone.localdate(order.closed_at) <= order.deadline
 
 
-def _order_link(order):
-    # Two columns link to the order: the URL is reversed once per row.
-    link = order.__dict__.get("_link")
-    if link is None:
-        link = order.__dict__["_link"] = reverse("rectification:order-detail", args=[order.pk])
-    return link
+_order_link = detail_link("rectification:order-detail")
 
 
 # --- To-do ----------------------------------------------------------------------------------
