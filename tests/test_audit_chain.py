@@ -228,7 +228,11 @@ def test_removing_the_oldest_rows_without_a_purge_is_found():
 def _manage(*args):
     """Run manage.py against the test database (committed data: transactional tests)."""
     db = connection.settings_dict
-    url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    host = db["HOST"] or db.get("OPTIONS", {}).get("host") or "127.0.0.1"
+    if host.startswith("/"):  # the embedded server's Unix socket directory (no DATABASE_URL)
+        url = f"postgres://{db['USER']}@/{db['NAME']}?host={host}&port={db['PORT'] or 5432}"
+    else:
+        url = f"postgres://{db['USER']}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,

@@ -20,6 +20,14 @@ def _units(user):
     return without_institutions(OrgUnit.objects.visible_to(user)).values_list("pk", "name")[:500]
 
 
+def _new_street(city, parent, name, code):
+    from civilaffairs.services import orgunit_create
+
+    return orgunit_create(
+        actor=city["sysadmin"], parent=parent, name=name, code=code, kind="street"
+    )
+
+
 def _queries(fn):
     with CaptureQueriesContext(connection) as captured:
         result = fn()
@@ -37,7 +45,7 @@ def test_a_select_read_again_costs_no_query_and_matches_the_database(city):
 
 
 def test_a_change_through_the_models_is_shown_at_once(city, django_capture_on_commit_callbacks):
-    from civilaffairs.services import orgunit_create, orgunit_update
+    from civilaffairs.services import orgunit_update
 
     user = city["supervisor"]
     choice_cache.rows(_units(user))
@@ -45,13 +53,7 @@ def test_a_change_through_the_models_is_shown_at_once(city, django_capture_on_co
         orgunit_update(actor=city["sysadmin"], unit=city.district_b, name="乙区民政局（新）")
     assert callbacks, "the version is bumped again when the change commits"
     assert (city.district_b.pk, "乙区民政局（新）") in choice_cache.rows(_units(user))
-    leaf = orgunit_create(
-        actor=city["sysadmin"],
-        parent=city.district_b,
-        name="待撤销街道",
-        code="TMP-1",
-        kind="street",
-    )
+    leaf = _new_street(city, city.district_b, "待撤销街道", "TMP-1")
     assert (leaf.pk, "待撤销街道") in choice_cache.rows(_units(user))
     leaf.delete()
     assert (leaf.pk, "待撤销街道") not in choice_cache.rows(_units(user))
@@ -85,17 +87,9 @@ def test_rows_are_read_each_time_when_turned_off_or_empty(city, settings):
 
 
 def test_the_page_select_shows_a_new_unit_at_once(city, client):
-    from civilaffairs.services import orgunit_create
-
     client.force_login(city["supervisor"])
     client.get("/rectification/orders/")  # the select's rows are kept now
-    unit = orgunit_create(
-        actor=city["sysadmin"],
-        parent=city.district_a,
-        name="甲区新街道",
-        code="JA-NEW-1",
-        kind="street",
-    )
+    unit = _new_street(city, city.district_a, "甲区新街道", "JA-NEW-1")
     html = client.get("/rectification/orders/").content.decode()
     select = re.search(r'<select name="unit"[^>]*>(.*?)</select>', html, re.S).group(1)
     assert f'<option value="{unit.pk}">甲区新街道</option>' in select
