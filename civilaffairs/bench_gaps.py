@@ -45,7 +45,7 @@ GAPS = [
         "an index-only scan on (unit, state, found_at); the units above the institutions come "
         "from a partial index): what is left is Python — 50 rows of nine cells and a filter bar "
         "of up to 500 choices — on cores shared with PostgreSQL. The same request measured a "
-        "median of 49 to 72 ms in runs minutes apart on this machine (its CPU time per request "
+        "median of 49 to 76 ms in runs minutes apart on this machine (its CPU time per request "
         "varied as much), so a few milliseconds over the target is within that spread.",
         "Cache the filter bar's choices per visibility scope (invalidated when units or plans "
         "change) and re-measure with the server on cores of its own.",
@@ -58,12 +58,13 @@ GAPS = [
     ),
     (
         "requests/s, finding list API",
-        "The rate is bound by CPU per request (the case's note, read from /proc): the list is "
-        "now read as values, without model instances, and about 8 ms of the server's share is "
-        "fixed per request (a one-row page costs that much here: session, CSRF, "
-        "authentication, the two-factor gate and security headers, DRF's dispatch, the "
-        "filterset, two statements compiled). 250 requests/s on two cores leaves 8 ms per "
-        "request for gunicorn, PostgreSQL and wrk together.",
+        "The rate is bound by CPU per request (the case's note, read from /proc). The list is "
+        "read as values, without model instances, and an unfiltered request builds no "
+        "FilterSet; still, about 6 ms of the server's CPU is fixed per request (a one-row page "
+        "measured 5.9-6.5 ms and 228-254 requests/s here: session, CSRF, authentication, the "
+        "two-factor gate and security headers, DRF's dispatch, two statements compiled) and "
+        "the 50 rows add about 4 ms. 250 requests/s on two cores leaves 8 ms per request for "
+        "gunicorn, PostgreSQL and wrk together.",
         "Keep the session and the user's role assignments in Redis (invalidated when they "
         "change), skip the page-only middleware for API calls, and measure with the server on "
         "cores of its own (the note gives the rate its CPU per request allows).",
