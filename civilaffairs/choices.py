@@ -1,6 +1,8 @@
 """Enumerations of the business vocabulary (DESIGN §2). Labels are msgids for the catalog."""
 
 from django.db import models
+from django.utils.encoding import force_str
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
@@ -111,9 +113,6 @@ def choice_labels(model, field_name: str) -> dict:
     """A choice field's labels by value in the active language, as strings: what
     ``get_<field>_display()`` answers, built once per language instead of on every call (a
     list page asks for a badge's label on each of its 50 rows)."""
-    from django.utils.encoding import force_str
-    from django.utils.translation import get_language
-
     key = (model, field_name, get_language())
     labels = _LABELS.get(key)
     if labels is None:

@@ -11,6 +11,7 @@ import contextlib
 import datetime as dt
 import decimal
 import uuid
+from functools import partial
 
 from django.core import signing
 from django.core.exceptions import FieldDoesNotExist
@@ -38,9 +39,10 @@ def sort_key(queryset) -> list[tuple[str, bool, bool]]:
     """The queryset's ordering as (field path, descending, nullable) ending with the primary
     key, so that the key is unique; raises CursorError for an ordering a cursor cannot follow
     (an expression, or a relation ordered by its model's own ordering)."""
-    if queryset.query.group_by is not None:
-        # Rows that are groups (scorecards): ordering them by the model's id would split them.
-        raise CursorError("grouped rows")
+    if queryset.query.group_by is not None or queryset.query.values_select:
+        # Rows that are groups or dicts (scorecards): ordering them by the model's id would
+        # split the groups, and a dict has no attributes to read the key from.
+        raise CursorError("grouped or values() rows")
     ordering = list(queryset.query.order_by) or list(queryset.model._meta.ordering)
     key: list[tuple[str, bool, bool]] = []
     model = queryset.model
@@ -56,12 +58,6 @@ def sort_key(queryset) -> list[tuple[str, bool, bool]]:
         key.append((path, descending, nullable))
     else:
         key.append((model._meta.pk.name, key[-1][1] if key else False, False))
-    if queryset.query.values_select:
-        # Rows that are dicts (a list read as values, civilaffairs.api.rows): the key is read
-        # from the row, so every part of it must be among the values.
-        selected = {*queryset.query.values_select, *queryset.query.annotation_select}
-        if any(path not in selected for path, _desc, _null in key):
-            raise CursorError("the sort key is not among the values")
     return key
 
 
@@ -86,7 +82,7 @@ def _check_path(model, path: str) -> bool:
 def _value_of(obj, path: str, fetch: bool = True):
     """The value at ``path``; with ``fetch`` false, raises CursorError rather than load a
     related row that was not fetched with ``obj`` (a numbered page keeps its query count)."""
-    if isinstance(obj, dict):  # a row read as values (civilaffairs.api.rows)
+    if isinstance(obj, dict):  # a page read as values (civilaffairs.api.rows.Plan.select)
         if path not in obj:
             raise CursorError(f"{path} was not read")
         return obj[path]
@@ -201,10 +197,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
-        read_rows = self.read_rows
-        self.django_paginator_class = lambda rows, size: ListPaginator(
-            rows, size, read_rows=read_rows
-        )
+        self.django_paginator_class = partial(ListPaginator, read_rows=self.read_rows)
         self.cursor_mode = self.cursor_query_param in request.query_params
         self.next_cursor = None
         try:

@@ -86,7 +86,6 @@ class Plan:
     """The columns a serializer's fields need and, per language, how to render a row."""
 
     def __init__(self, serializer_class, annotations):
-        self.serializer_class = serializer_class
         self.columns: list[str] = []
         self.entries = self._compile(serializer_class(), "", tuple(annotations))
         self._by_language: dict[str, Callable] = {}
@@ -149,7 +148,7 @@ class Plan:
         columns = list(self.columns)
         pk = queryset.model._meta.pk.name
         for item in [*queryset.query.order_by, *queryset.model._meta.ordering, pk]:
-            if isinstance(item, str) and item not in ("?",):
+            if isinstance(item, str) and item != "?":
                 path = item.lstrip("-+")
                 path = pk if path == "pk" else path
                 try:
